@@ -1,0 +1,147 @@
+"""`python -m gan_core ...`: train, sample, evaluate and list variants from a shell.
+
+Errors a user can cause print one line to stderr and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from gan_core.config import FIELD_RULES, config_from_dict
+from gan_core.errors import ConfigError, GanStudioError
+
+# CLI flags that map straight onto config fields (the rest come from the variant's defaults).
+TRAIN_FLAGS = (
+    "dataset", "data_root", "image_size", "steps", "batch_size", "seed", "device", "lr_g", "lr_d", "beta1",
+    "beta2", "n_critic", "objective", "label_smoothing", "spectral_norm", "weight_clip", "gp_weight",
+    "ema_decay", "noise_dim", "width", "categorical_codes", "continuous_codes", "info_weight", "class_weight",
+    "l1_weight", "cycle_weight", "identity_weight", "optimizer", "log_every", "sample_every", "checkpoint_every",
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Studio command line")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("variants", help="list the GAN variants")
+
+    train = commands.add_parser("train", help="train a variant; writes checkpoints, metrics and samples to --out")
+    train.add_argument("--variant", help="variant name (see `variants`)")
+    train.add_argument("--out", type=Path, help="run folder to create")
+    train.add_argument("--resume", type=Path, help="run folder to continue from its last checkpoint")
+    train.add_argument("--config", type=Path, help="JSON file of config fields (flags override it)")
+    train.add_argument("--lr", type=float, help="set both learning rates")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    for name in TRAIN_FLAGS:
+        train.add_argument(f"--{name.replace('_', '-')}", dest=name, help=FIELD_RULES[name].describe())
+
+    sample = commands.add_parser("sample", help="sample images from a checkpoint")
+    sample.add_argument("--checkpoint", type=Path, required=True)
+    sample.add_argument("--n", type=int, default=64)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--label", type=int, help="class label (CGAN, ACGAN)")
+    sample.add_argument("--category", type=int, help="categorical code value (InfoGAN)")
+    sample.add_argument("--continuous", help="comma-separated continuous code values (InfoGAN)")
+    sample.add_argument("--out", type=Path, required=True, help=".png for a grid, .npy for a float32 array in [0, 1]")
+
+    evaluate = commands.add_parser("evaluate", help="print a checkpoint's quality metrics as JSON")
+    evaluate.add_argument("--checkpoint", type=Path, required=True)
+    evaluate.add_argument("--n", type=int, default=1000, help="samples to generate")
+    evaluate.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _train(args: argparse.Namespace) -> int:
+    from gan_core.registry import get_variant
+    from gan_core.training import train
+    from gan_core.training.progress import ProgressBar
+    from gan_core.training.run_files import RunFiles
+
+    user: dict = {}
+    if args.config:
+        try:
+            user.update(json.loads(args.config.read_text()))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ConfigError(f"cannot read config file {args.config}: {error}") from None
+    for name in TRAIN_FLAGS:
+        value = getattr(args, name)
+        if value is not None:
+            user[name] = value
+    if args.lr is not None:
+        user["lr_g"] = user["lr_d"] = args.lr
+    if args.resume:
+        saved = RunFiles(args.resume).read_json(RunFiles(args.resume).config)
+        if saved is None:
+            raise ConfigError(f"{args.resume} is not a run folder (no config.json)")
+        config = config_from_dict({**saved, **user})
+        run_dir, resume = args.resume, True
+    else:
+        if not args.variant or not args.out:
+            raise ConfigError("train needs --variant and --out (or --resume RUN_DIR)")
+        spec = get_variant(user.pop("variant", args.variant))
+        config = spec.default_config(**user)
+        run_dir, resume = args.out, False
+    callbacks = [] if args.quiet else [ProgressBar()]
+    result = train(config, run_dir, callbacks, resume=resume)
+    print(json.dumps({"status": result.status, "step": result.step, "message": result.message, "run_dir": str(run_dir)}))
+    return 0 if result.status == "finished" else 1
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from gan_core.checkpoints import load_generator
+    from gan_core.data.base import from_unit_range
+    from gan_core.grids import save_png, to_pil
+    from gan_core.inference import generate
+
+    continuous = None
+    if args.continuous:
+        try:
+            continuous = [float(v) for v in args.continuous.split(",")]
+        except ValueError:
+            raise ConfigError(f"--continuous must be comma-separated numbers; got {args.continuous!r}") from None
+    suffix = args.out.suffix.lower()
+    if suffix not in (".png", ".npy"):
+        raise ConfigError(f"--out must end in .png or .npy; got {args.out.name}")
+    model = load_generator(args.checkpoint)
+    images = generate(model, args.n, args.seed, labels=args.label, category=args.category, continuous=continuous)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".png":
+        save_png(to_pil(images, columns=min(args.n, 10)), args.out)
+    else:
+        np.save(args.out, from_unit_range(images).numpy().astype(np.float32))
+    print(f"wrote {args.n} samples to {args.out}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from gan_core.metrics import evaluate_checkpoint
+
+    print(json.dumps(evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed), indent=2))
+    return 0
+
+
+def _variants(_: argparse.Namespace) -> int:
+    from gan_core.registry import variants
+
+    for name, spec in variants().items():
+        print(f"{name:10s} {spec.summary}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"train": _train, "sample": _sample, "evaluate": _evaluate, "variants": _variants}
+    try:
+        return handlers[args.command](args)
+    except GanStudioError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,189 @@
+"""Training configuration: plain data with defaults, validated before any job starts.
+
+A `TrainConfig` is built in three layers: the generic defaults below, then the variant's own
+defaults from the registry, then whatever the user set. Validation names the field and its allowed
+range, so the CLI, the app and config files all give the same message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from gan_core.device import DEVICE_CHOICES
+from gan_core.errors import ConfigError
+
+OBJECTIVES = ("minimax", "nonsaturating", "least_squares", "wasserstein", "hinge")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides what a training run does. JSON-serialisable."""
+
+    variant: str = "dcgan"
+    dataset: str = "digits"
+    data_root: str | None = None
+    image_size: int = 32
+    steps: int = 2000
+    batch_size: int = 64
+    seed: int = 0
+    device: str = "auto"
+    # Optimisation. `optimizer` is "adam" or "rmsprop"; lr_d differs from lr_g for TTUR.
+    optimizer: str = "adam"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    n_critic: int = 1
+    # Objective and stability options.
+    objective: str = "nonsaturating"
+    label_smoothing: float = 0.0
+    spectral_norm: bool = False
+    weight_clip: float = 0.0
+    gp_weight: float = 0.0
+    ema_decay: float = 0.0
+    # Networks.
+    noise_dim: int = 64
+    width: int = 32
+    # InfoGAN codes and conditional weights.
+    categorical_codes: int = 0
+    continuous_codes: int = 0
+    info_weight: float = 1.0
+    class_weight: float = 1.0
+    # Image-to-image weights (pix2pix / CycleGAN).
+    l1_weight: float = 100.0
+    cycle_weight: float = 10.0
+    identity_weight: float = 0.5
+    # Bookkeeping.
+    log_every: int = 10
+    sample_every: int = 200
+    checkpoint_every: int = 500
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """The allowed values of one config field: a numeric range or a set of choices."""
+
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+    help: str = ""
+
+    def describe(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(self.choices)
+        name = {int: "an integer", float: "a number", bool: "true or false", str: "text"}[self.kind]
+        if self.low is not None and self.high is not None:
+            return f"{name} in [{_fmt(self.low)}, {_fmt(self.high)}]"
+        return name
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+FIELD_RULES: dict[str, FieldRule] = {
+    "variant": FieldRule(str, help="GAN variant from the registry"),
+    "dataset": FieldRule(str, help="dataset name"),
+    "data_root": FieldRule(str, help="folder for downloaded or user datasets"),
+    "image_size": FieldRule(int, 8, 512, help="side of the square training images"),
+    "steps": FieldRule(int, 1, 10_000_000, help="generator updates"),
+    "batch_size": FieldRule(int, 1, 4096),
+    "seed": FieldRule(int, 0, 2**31 - 1),
+    "device": FieldRule(str, choices=DEVICE_CHOICES),
+    "optimizer": FieldRule(str, choices=("adam", "rmsprop")),
+    "lr_g": FieldRule(float, 1e-7, 1.0, help="generator learning rate"),
+    "lr_d": FieldRule(float, 1e-7, 1.0, help="discriminator learning rate"),
+    "beta1": FieldRule(float, 0.0, 0.999),
+    "beta2": FieldRule(float, 0.0, 0.9999),
+    "n_critic": FieldRule(int, 1, 100, help="discriminator steps per generator step"),
+    "objective": FieldRule(str, choices=OBJECTIVES),
+    "label_smoothing": FieldRule(float, 0.0, 0.5, help="one-sided: real targets become 1 - value"),
+    "spectral_norm": FieldRule(bool),
+    "weight_clip": FieldRule(float, 0.0, 10.0, help="0 turns clipping off"),
+    "gp_weight": FieldRule(float, 0.0, 1000.0, help="0 turns the gradient penalty off"),
+    "ema_decay": FieldRule(float, 0.0, 0.99999, help="0 turns the EMA generator off"),
+    "noise_dim": FieldRule(int, 1, 1024),
+    "width": FieldRule(int, 4, 512, help="base channel count of the networks"),
+    "categorical_codes": FieldRule(int, 0, 100),
+    "continuous_codes": FieldRule(int, 0, 16),
+    "info_weight": FieldRule(float, 0.0, 100.0),
+    "class_weight": FieldRule(float, 0.0, 100.0),
+    "l1_weight": FieldRule(float, 0.0, 1000.0),
+    "cycle_weight": FieldRule(float, 0.0, 1000.0),
+    "identity_weight": FieldRule(float, 0.0, 10.0),
+    "log_every": FieldRule(int, 1, 100_000),
+    "sample_every": FieldRule(int, 1, 10_000_000),
+    "checkpoint_every": FieldRule(int, 1, 10_000_000),
+}
+
+
+def _coerce(name: str, rule: FieldRule, value: Any) -> Any:
+    """Convert strings from forms and the CLI to the field's type, or raise a ConfigError."""
+    expected = rule.describe()
+    if value is None:
+        if name == "data_root":
+            return None
+        raise ConfigError(f"{name} must be {expected}; got nothing")
+    try:
+        if rule.kind is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
+                return value.lower() in ("true", "1", "yes")
+            raise ValueError
+        if rule.kind is int:
+            if isinstance(value, bool):
+                raise ValueError
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise ValueError
+                return int(value)
+            return int(value)
+        if rule.kind is float:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError
+            return number
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be {expected}; got {value!r}") from None
+
+
+def validate_config(config: TrainConfig) -> TrainConfig:
+    """Return a copy with every field coerced to its type, or raise naming the first bad field."""
+    values = dataclasses.asdict(config)
+    for name, rule in FIELD_RULES.items():
+        value = _coerce(name, rule, values[name])
+        if value is None:
+            continue
+        if rule.choices is not None and value not in rule.choices:
+            raise ConfigError(f"{name} must be {rule.describe()}; got {value!r}")
+        if rule.low is not None and not (rule.low <= value <= rule.high):
+            raise ConfigError(f"{name} must be {rule.describe()}; got {value!r}")
+        values[name] = value
+    if not isinstance(values["extra"], dict):
+        raise ConfigError("extra must be a mapping of option names to values")
+    return TrainConfig(**values)
+
+
+def config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    """Build a config from user data (a JSON file, a form), rejecting unknown field names."""
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"unknown config field(s): {', '.join(unknown)}; known fields: {', '.join(sorted(known))}")
+    return validate_config(TrainConfig(**data))

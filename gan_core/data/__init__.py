@@ -1,0 +1,5 @@
+"""Datasets as in-memory uint8 tensors, ready to live on the training device."""
+
+from gan_core.data.base import ImageDataset, BatchSampler, load_dataset, DATASETS
+
+__all__ = ["ImageDataset", "BatchSampler", "load_dataset", "DATASETS"]

@@ -1,0 +1,98 @@
+"""The in-memory dataset type, the on-device batch sampler and the dataset catalogue.
+
+Training data is small enough (digits, MNIST-sized sets, a user's folder) to keep whole as uint8 on
+the training device. Batches are then one indexing operation and one conversion to float, with no
+per-sample Python or PIL work inside the loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from gan_core.errors import DatasetUnavailableError
+
+
+@dataclass
+class ImageDataset:
+    """Images as uint8 (N, C, H, W) with optional int64 labels, split into train and held-out parts."""
+
+    name: str
+    images: torch.Tensor
+    labels: torch.Tensor | None
+    class_names: list[str]
+    test_images: torch.Tensor
+    test_labels: torch.Tensor | None
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.images.shape[1:])  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
+    """uint8 [0, 255] → float [-1, 1], the range a Tanh generator produces."""
+    return images_uint8.float().div_(127.5).sub_(1.0)
+
+
+def from_unit_range(images: torch.Tensor) -> torch.Tensor:
+    """float [-1, 1] → float [0, 1] for display and saving."""
+    return images.add(1.0).mul_(0.5).clamp_(0.0, 1.0)
+
+
+class BatchSampler:
+    """Draws random batches from a dataset kept on the device.
+
+    It uses the global torch RNG of the device's generator so that a run's RNG state (saved with
+    the checkpoint) fully decides the batches that come next: resuming continues the same sequence.
+    """
+
+    def __init__(self, dataset: ImageDataset, batch_size: int, device: torch.device) -> None:
+        self.images = dataset.images.to(device)
+        self.labels = dataset.labels.to(device) if dataset.labels is not None else None
+        self.batch_size = batch_size
+        self.device = device
+
+    def __call__(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        index = torch.randint(0, self.images.shape[0], (self.batch_size,), device=self.device)
+        images = to_unit_range(self.images.index_select(0, index))
+        labels = self.labels.index_select(0, index) if self.labels is not None else None
+        return images, labels
+
+
+DatasetLoader = Callable[[int, str | None], ImageDataset]
+
+
+def _catalogue() -> dict[str, tuple[str, DatasetLoader]]:
+    from gan_core.data import digits, folder, torchvision_sets
+
+    entries: dict[str, tuple[str, DatasetLoader]] = {
+        "digits": ("scikit-learn handwritten digits (embedded, offline)", digits.load_digits),
+        "folder": ("your own images: a flat folder or one subfolder per class", folder.load_folder),
+    }
+    for name, description in torchvision_sets.DESCRIPTIONS.items():
+        entries[name] = (description, torchvision_sets.loader_for(name))
+    return entries
+
+
+DATASETS = ("digits", "mnist", "fashion_mnist", "kmnist", "cifar10", "folder")
+
+
+def load_dataset(name: str, image_size: int, root: str | None = None) -> ImageDataset:
+    """Load a dataset by name at `image_size`×`image_size`. Raises with what to do when it can't."""
+    catalogue = _catalogue()
+    if name not in catalogue:
+        raise DatasetUnavailableError(f"unknown dataset {name!r}; choose one of: {', '.join(catalogue)}")
+    return catalogue[name][1](image_size, root)
+
+
+def describe_datasets() -> dict[str, str]:
+    return {name: description for name, (description, _) in _catalogue().items()}

@@ -1,0 +1,37 @@
+"""Image grids for previews and downloads: tensors in [-1, 1] to PIL images and PNG bytes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torchvision.utils import make_grid
+
+from gan_core.checkpoints import atomic_write
+from gan_core.data.base import from_unit_range
+
+
+def to_pil(images: torch.Tensor, columns: int = 8, padding: int = 2, scale: int = 1) -> Image.Image:
+    """(N, C, H, W) in [-1, 1] → one PIL image laid out `columns` wide (enlarged by `scale`)."""
+    grid = make_grid(from_unit_range(images.detach().float().cpu()), nrow=columns, padding=padding, pad_value=1.0)
+    array = (grid.mul(255).round().byte().permute(1, 2, 0).numpy())
+    if array.shape[2] == 1 or (images.shape[1] == 1):
+        picture = Image.fromarray(np.ascontiguousarray(array[:, :, 0]), mode="L")
+    else:
+        picture = Image.fromarray(np.ascontiguousarray(array), mode="RGB")
+    if scale != 1:
+        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    return picture
+
+
+def png_bytes(picture: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def save_png(picture: Image.Image, path: Path) -> None:
+    atomic_write(Path(path), lambda target: picture.save(target, format="PNG"))

@@ -1,0 +1,73 @@
+"""The files of one run folder, named in one place so the trainer, the CLI and the app agree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from gan_core.checkpoints import GENERATOR_FILE, RESUME_FILE, atomic_write
+
+
+class RunFiles:
+    """Paths and small readers/writers for a run folder."""
+
+    def __init__(self, run_dir: Path | str) -> None:
+        self.root = Path(run_dir)
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def generator(self) -> Path:
+        return self.root / GENERATOR_FILE
+
+    @property
+    def resume(self) -> Path:
+        return self.root / RESUME_FILE
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def status(self) -> Path:
+        return self.root / "status.json"
+
+    @property
+    def samples(self) -> Path:
+        return self.root / "samples"
+
+    def sample_path(self, step: int) -> Path:
+        return self.samples / f"step_{step:08d}.png"
+
+    def sample_paths(self) -> list[Path]:
+        return sorted(self.samples.glob("step_*.png")) if self.samples.is_dir() else []
+
+    def write_json(self, path: Path, data: dict[str, Any]) -> None:
+        text = json.dumps(data, indent=2, sort_keys=True)
+        atomic_write(path, lambda target: target.write_text(text))
+
+    def read_json(self, path: Path) -> dict[str, Any] | None:
+        try:
+            return json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+
+    def read_metrics(self) -> Iterator[dict[str, Any]]:
+        """Logged rows in order; a torn last line (process killed mid-write) is skipped."""
+        if not self.metrics.is_file():
+            return
+        with open(self.metrics) as handle:
+            for line in handle:
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+
+    def truncate_metrics_after(self, step: int) -> None:
+        """Drop rows logged after `step`: on resume they are logged again from the checkpoint on."""
+        rows = [row for row in self.read_metrics() if row.get("step", 0) <= step]
+        text = "".join(json.dumps(row) + "\n" for row in rows)
+        atomic_write(self.metrics, lambda target: target.write_text(text))

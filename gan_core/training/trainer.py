@@ -1,0 +1,233 @@
+"""The one training loop every variant runs through.
+
+The loop owns what is common: device, seeding, the on-device batch source, logging without per-step
+host syncs, fixed-noise sample grids, atomic checkpoints, exact resume and the divergence guard. It
+knows nothing of objectives: a variant's `train_step` returns named scalars and they are logged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import torch
+
+from gan_core.checkpoints import DatasetInfo, load_resume_state, save_generator, save_resume_state
+from gan_core.config import TrainConfig, validate_config
+from gan_core.data import ImageDataset, load_dataset
+from gan_core.device import describe_device, resolve_device
+from gan_core.errors import CheckpointError
+from gan_core.grids import save_png, to_pil
+from gan_core.registry import get_variant
+from gan_core.training.run_files import RunFiles
+from gan_core.variants.base import GanModel
+
+PREVIEW_SEED = 1234
+
+
+class Callback:
+    """Hooks the trainer calls; every method is optional. `should_stop` is polled at log points."""
+
+    def on_start(self, trainer: Trainer) -> None: ...
+    def on_log(self, step: int, metrics: dict[str, float]) -> None: ...
+    def on_samples(self, step: int, path: Path) -> None: ...
+    def on_checkpoint(self, step: int) -> None: ...
+    def on_end(self, result: RunResult) -> None: ...
+    def should_stop(self) -> bool:
+        return False
+
+
+@dataclass
+class RunResult:
+    status: str  # finished | diverged | cancelled
+    step: int
+    message: str
+    run_dir: Path
+
+
+class MetricAccumulator:
+    """Keeps each step's scalars on the device and hands them to the host once per log interval."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, torch.Tensor]] = []
+        self.first_step = 0
+
+    def add(self, step: int, values: dict[str, torch.Tensor]) -> None:
+        if not self.rows:
+            self.first_step = step
+        self.rows.append(values)
+
+    def flush(self) -> tuple[dict[str, float], str | None]:
+        """Means over the interval, and a description of the first non-finite value if any."""
+        if not self.rows:
+            return {}, None
+        names = list(self.rows[0])
+        table = torch.stack([torch.stack([row[name].float().reshape(()) for name in names]) for row in self.rows]).cpu()
+        self.rows = []
+        finite = torch.isfinite(table)
+        if not bool(finite.all()):
+            row, column = (~finite).nonzero()[0].tolist()
+            value = table[row, column].item()
+            return {}, f"{names[column]} became {value} at step {self.first_step + row}"
+        return dict(zip(names, table.mean(0).tolist())), None
+
+
+class Trainer:
+    """Trains one run folder. Construct, then `run()`; `resume=True` continues from its checkpoint."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: Path | str,
+        callbacks: Iterable[Callback] = (),
+        dataset: ImageDataset | None = None,
+    ) -> None:
+        self.config = validate_config(config)
+        self.spec = get_variant(self.config.variant)
+        self.files = RunFiles(run_dir)
+        self.callbacks = list(callbacks)
+        self.device = resolve_device(self.config.device)
+        self._dataset = dataset
+        self.step = 0
+        self.elapsed = 0.0
+
+    # --- set-up -------------------------------------------------------------------------
+    def _prepare(self, resume: bool) -> None:
+        c = self.config
+        torch.manual_seed(c.seed)
+        self.dataset = self._dataset or load_dataset(c.dataset, c.image_size, c.data_root)
+        self.dataset_info = DatasetInfo(self.dataset.name, self.dataset.image_shape, self.dataset.class_names)
+        self.model: GanModel = self.spec.model_class(c, self.dataset.image_shape, self.dataset.num_classes).to(self.device)
+        self.optimizers = self.model.configure_optimizers()
+        self.model.attach_optimizers(self.optimizers)
+        self.next_batch = self.model.batch_source(self.dataset, c.batch_size, self.device)
+        self.files.root.mkdir(parents=True, exist_ok=True)
+        if resume:
+            self._load_resume_state()
+        self.files.write_json(self.files.config, json.loads(c.to_json()))
+        self.model.setup_preview(self.dataset, self.device, PREVIEW_SEED)
+
+    def _load_resume_state(self) -> None:
+        state = load_resume_state(self.files.resume)
+        try:
+            self.model.load_state_dict(state["model"])
+            for name, optimizer in self.optimizers.items():
+                optimizer.load_state_dict(state["optimizers"][name])
+        except (KeyError, RuntimeError, ValueError) as error:
+            raise CheckpointError(f"resume state does not fit this run's config: {str(error).splitlines()[0]}") from None
+        torch.set_rng_state(state["rng_cpu"])
+        if self.device.type == "cuda" and state.get("rng_cuda") is not None:
+            torch.cuda.set_rng_state(state["rng_cuda"], self.device)
+        self.step = int(state["step"])
+        self.elapsed = float(state.get("elapsed", 0.0))
+        self.files.truncate_metrics_after(self.step)
+
+    # --- outputs ------------------------------------------------------------------------
+    def save_samples(self) -> Path:
+        images, columns = self.model.preview()
+        path = self.files.sample_path(self.step)
+        save_png(to_pil(images, columns=columns), path)
+        for callback in self.callbacks:
+            callback.on_samples(self.step, path)
+        return path
+
+    def save_checkpoint(self, metrics: dict[str, float]) -> None:
+        """Resume state first, then the generator: the generator file is only ever as new as a resumable state."""
+        for parameter in self.model.parameters():
+            if not bool(torch.isfinite(parameter).all()):
+                raise _Diverged(f"a network weight became non-finite by step {self.step}")
+        save_resume_state(self.files.resume, {
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "model": self.model.state_dict(),
+            "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+            "rng_cpu": torch.get_rng_state(),
+            "rng_cuda": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
+        })
+        save_generator(
+            self.files.generator, self.model.sampling_generator(), self.config, self.model.layout,
+            self.dataset_info, self.step, metrics,
+        )
+        for callback in self.callbacks:
+            callback.on_checkpoint(self.step)
+
+    def _write_status(self, result: RunResult) -> None:
+        self.files.write_json(self.files.status, {"status": result.status, "step": result.step, "message": result.message})
+
+    def _log(self, accumulator: MetricAccumulator, images: int, started: float) -> dict[str, float]:
+        metrics, problem = accumulator.flush()
+        if problem:
+            raise _Diverged(problem)
+        now = time.perf_counter()
+        metrics["images_per_s"] = images / max(now - started, 1e-9)
+        metrics["elapsed_s"] = self.elapsed + (now - started)
+        row = {"step": self.step, "time": time.time(), **metrics}
+        with open(self.files.metrics, "a") as handle:
+            handle.write(json.dumps(row) + "\n")
+        for callback in self.callbacks:
+            callback.on_log(self.step, metrics)
+        return metrics
+
+    # --- the loop -----------------------------------------------------------------------
+    def run(self, resume: bool = False) -> RunResult:
+        self._prepare(resume)
+        c = self.config
+        for callback in self.callbacks:
+            callback.on_start(self)
+        accumulator = MetricAccumulator()
+        images_per_step = c.batch_size * c.n_critic
+        metrics: dict[str, float] = {}
+        interval_start, interval_images = time.perf_counter(), 0
+        status, message = "finished", f"finished {c.steps} steps"
+        try:
+            if self.step == 0:
+                self.save_samples()
+            while self.step < c.steps:
+                accumulator.add(self.step + 1, self.model.train_step(self.next_batch))
+                self.step += 1
+                interval_images += images_per_step
+                at_end = self.step == c.steps
+                checkpoint_due = self.step % c.checkpoint_every == 0 or at_end
+                if self.step % c.log_every == 0 or checkpoint_due:
+                    metrics = self._log(accumulator, interval_images, interval_start)
+                    self.elapsed = metrics["elapsed_s"]
+                    interval_start, interval_images = time.perf_counter(), 0
+                    if any(callback.should_stop() for callback in self.callbacks):
+                        self.save_checkpoint(metrics)
+                        status, message = "cancelled", f"cancelled at step {self.step}"
+                        break
+                if self.step % c.sample_every == 0 or at_end:
+                    self.save_samples()
+                if checkpoint_due:
+                    self.save_checkpoint(metrics)
+        except _Diverged as diverged:
+            status = "diverged"
+            message = (f"training diverged: {diverged}. The last good checkpoint is kept; "
+                       "try a lower learning rate, spectral normalisation or another objective")
+        result = RunResult(status, self.step, message, self.files.root)
+        self._write_status(result)
+        for callback in self.callbacks:
+            callback.on_end(result)
+        return result
+
+    @property
+    def device_name(self) -> str:
+        return describe_device(self.device)
+
+
+class _Diverged(Exception):
+    """Internal signal: a non-finite value was seen; carries where."""
+
+
+def train(
+    config: TrainConfig, run_dir: Path | str, callbacks: Iterable[Callback] = (),
+    resume: bool = False, dataset: ImageDataset | None = None,
+) -> RunResult:
+    """Train (or resume) a run and return how it ended."""
+    return Trainer(config, run_dir, callbacks, dataset).run(resume=resume)
+
+

@@ -1,0 +1,201 @@
+"""What every variant is: networks, optimizers and one training step that returns named scalars.
+
+`GanModel` is the contract the trainer relies on. `AdversarialImageGan` is the common case, noise
+to image with a generator and a discriminator, written once with small hooks (conditioning, extra
+loss terms, weight clipping, gradient penalty) so each paper's variant states only what it changes.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+from gan_core import losses
+from gan_core.config import TrainConfig
+from gan_core.data import BatchSampler, ImageDataset
+from gan_core.latent import LatentLayout
+
+Batch = tuple[torch.Tensor, torch.Tensor | None]
+BatchSource = Callable[[], Batch]
+
+
+class GanModel(nn.Module):
+    """A trainable GAN: all its networks as submodules, its optimizers, and `train_step`.
+
+    Subclasses implement `build_generator` (a classmethod, so a checkpoint can rebuild the generator
+    alone), `build_discriminator`, `latent_layout` and `train_step`.
+    """
+
+    def __init__(self, config: TrainConfig, image_shape: tuple[int, int, int], num_classes: int) -> None:
+        super().__init__()
+        self.config = config
+        self.image_shape = tuple(image_shape)
+        self.num_classes = num_classes
+        self.layout = self.latent_layout(config, num_classes)
+        self.generator = self.build_generator(config, self.image_shape, num_classes)
+        self.discriminator = self.build_discriminator(config, self.image_shape, num_classes)
+        self.ema_generator: nn.Module | None = None
+        if config.ema_decay > 0:
+            self.ema_generator = self.build_generator(config, self.image_shape, num_classes)
+            self.ema_generator.load_state_dict(self.generator.state_dict())
+            self.ema_generator.requires_grad_(False)
+
+    # --- construction -------------------------------------------------------------------
+    @classmethod
+    def latent_layout(cls, config: TrainConfig, num_classes: int) -> LatentLayout:
+        return LatentLayout(noise_dim=config.noise_dim)
+
+    @classmethod
+    def build_generator(cls, config: TrainConfig, image_shape: tuple[int, int, int], num_classes: int) -> nn.Module:
+        raise NotImplementedError
+
+    @classmethod
+    def build_discriminator(
+        cls, config: TrainConfig, image_shape: tuple[int, int, int], num_classes: int
+    ) -> nn.Module:
+        raise NotImplementedError
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """One optimizer per player. RMSprop for WGAN as its paper asks, Adam otherwise."""
+        c = self.config
+        if c.optimizer == "rmsprop":
+            return {
+                "generator": torch.optim.RMSprop(self.generator.parameters(), lr=c.lr_g),
+                "discriminator": torch.optim.RMSprop(self.discriminator.parameters(), lr=c.lr_d),
+            }
+        return {
+            "generator": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=(c.beta1, c.beta2)),
+            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=(c.beta1, c.beta2)),
+        }
+
+    def attach_optimizers(self, optimizers: dict[str, torch.optim.Optimizer]) -> None:
+        self.optimizers = optimizers
+
+    def batch_source(self, dataset: ImageDataset, batch_size: int, device: torch.device) -> BatchSource:
+        """Where training batches come from; image-to-image variants draw pairs instead."""
+        return BatchSampler(dataset, batch_size, device)
+
+    # --- training -----------------------------------------------------------------------
+    def train_step(self, next_batch: BatchSource) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def setup_preview(self, dataset: ImageDataset, device: torch.device, seed: int) -> None:
+        """Fix the inputs of the preview grid: one row per label or code value where there is one."""
+        self.preview_inputs = self.layout.grid_parts(10, 10, seed, device)
+
+    @torch.inference_mode()
+    def preview(self) -> tuple[torch.Tensor, int]:
+        """Preview images from the fixed inputs (in eval mode) and the grid's column count."""
+        generator = self.sampling_generator()
+        was_training = generator.training
+        generator.eval()
+        images = generator(self.layout.compose(**self.preview_inputs))
+        generator.train(was_training)
+        return images, 10
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        if self.ema_generator is None:
+            return
+        ema_params = list(self.ema_generator.parameters())
+        torch._foreach_lerp_(ema_params, list(self.generator.parameters()), 1.0 - self.config.ema_decay)
+        for ema_buffer, buffer in zip(self.ema_generator.buffers(), self.generator.buffers()):
+            ema_buffer.copy_(buffer)
+
+    def sampling_generator(self) -> nn.Module:
+        """The generator to sample and save: the EMA copy when enabled, else the trained one."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+
+def total_grad_norm(module: nn.Module) -> torch.Tensor:
+    """L2 norm of all gradients of `module`, kept on the device (no host sync)."""
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    return torch.nn.utils.get_total_norm(grads)
+
+
+class AdversarialImageGan(GanModel):
+    """Noise → image with the standard alternating updates, parameterised by hooks.
+
+    One call of `train_step` is one generator update preceded by `n_critic` discriminator updates,
+    each on a fresh real batch (as WGAN's algorithm states).
+    """
+
+    def fake_inputs(self, batch_size: int, device: torch.device) -> dict[str, torch.Tensor]:
+        """Random latent parts for fakes; conditional variants draw labels uniformly over classes."""
+        return self.layout.sample_parts(batch_size, device)
+
+    def condition(self, labels: torch.Tensor | None) -> torch.Tensor | None:
+        """Extra input planes for the discriminator (CGAN's label maps); None for most variants."""
+        return None
+
+    def discriminator_extra(
+        self, real_out: dict[str, torch.Tensor], fake_out: dict[str, torch.Tensor],
+        real_labels: torch.Tensor | None, fake_parts: dict[str, torch.Tensor],
+    ) -> dict[str, torch.Tensor]:
+        """Extra named loss terms for the discriminator (ACGAN's classes, InfoGAN's Q)."""
+        return {}
+
+    def generator_extra(self, fake_out: dict[str, torch.Tensor], fake_parts: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Extra named loss terms for the generator."""
+        return {}
+
+    def after_discriminator_step(self) -> None:
+        """WGAN clips the critic's weights here."""
+
+    def _fake_labels(self, parts: dict[str, torch.Tensor]) -> torch.Tensor | None:
+        return parts.get("labels")
+
+    def discriminator_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        c = self.config
+        parts = self.fake_inputs(real.shape[0], real.device)
+        with torch.no_grad():
+            fake = self.generator(self.layout.compose(**parts))
+        real_out = self.discriminator(real, self.condition(labels))
+        fake_out = self.discriminator(fake, self.condition(self._fake_labels(parts)))
+        terms = losses.discriminator_terms(c.objective, real_out["adv"], fake_out["adv"], c.label_smoothing)
+        if c.gp_weight > 0:
+            real_condition = self.condition(labels)
+            terms["GP"] = c.gp_weight * losses.gradient_penalty(
+                lambda x: self.discriminator(x, real_condition)["adv"], real, fake
+            )
+        terms.update(self.discriminator_extra(real_out, fake_out, labels, parts))
+        optimizer = self.optimizers["discriminator"]
+        optimizer.zero_grad(set_to_none=True)
+        torch.stack(list(terms.values())).sum().backward()
+        grad_norm = total_grad_norm(self.discriminator)
+        optimizer.step()
+        self.after_discriminator_step()
+        logs = {name: value.detach() for name, value in terms.items()}
+        logs["D(x)"] = losses.probabilities(c.objective, real_out["adv"].detach())
+        logs["D(G(z))"] = losses.probabilities(c.objective, fake_out["adv"].detach())
+        if c.objective in ("wasserstein", "hinge"):
+            logs["W_dist"] = (real_out["adv"].mean() - fake_out["adv"].mean()).detach()
+        logs["grad_norm_D"] = grad_norm
+        return logs
+
+    def generator_step(self, batch_size: int, device: torch.device) -> dict[str, torch.Tensor]:
+        parts = self.fake_inputs(batch_size, device)
+        fake = self.generator(self.layout.compose(**parts))
+        fake_out = self.discriminator(fake, self.condition(self._fake_labels(parts)))
+        terms = {"G_GAN": losses.generator_loss(self.config.objective, fake_out["adv"])}
+        terms.update(self.generator_extra(fake_out, parts))
+        optimizer = self.optimizers["generator"]
+        optimizer.zero_grad(set_to_none=True)
+        torch.stack(list(terms.values())).sum().backward()
+        grad_norm = total_grad_norm(self.generator)
+        optimizer.step()
+        logs = {name: value.detach() for name, value in terms.items()}
+        logs["grad_norm_G"] = grad_norm
+        return logs
+
+    def train_step(self, next_batch: BatchSource) -> dict[str, torch.Tensor]:
+        for _ in range(self.config.n_critic):
+            real, labels = next_batch()
+            logs = self.discriminator_step(real, labels)
+        logs.update(self.generator_step(real.shape[0], real.device))
+        self.update_ema()
+        return logs

@@ -1,0 +1,46 @@
+"""CGAN (Mirza & Osindero 2014): generator and discriminator both see the class label."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from gan_core.config import TrainConfig
+from gan_core.latent import LatentLayout
+from gan_core.registry import VariantSpec
+from gan_core.variants.conditional import labelled_layout, require_labels
+from gan_core.variants.dcgan import DCGAN
+
+
+class CGAN(DCGAN):
+    """G gets the one-hot label beside the noise; D gets it as constant planes beside the image."""
+
+    def __init__(self, config: TrainConfig, image_shape, num_classes: int) -> None:
+        require_labels("cgan", num_classes)
+        super().__init__(config, image_shape, num_classes)
+
+    @classmethod
+    def latent_layout(cls, config: TrainConfig, num_classes: int) -> LatentLayout:
+        return labelled_layout(config, num_classes)
+
+    @classmethod
+    def condition_channels(cls, config: TrainConfig, num_classes: int) -> int:
+        return num_classes
+
+    def condition(self, labels: torch.Tensor | None) -> torch.Tensor | None:
+        one_hot = F.one_hot(labels, self.num_classes).float()
+        height, width = self.image_shape[1:]
+        return one_hot[:, :, None, None].expand(-1, -1, height, width)
+
+
+SPEC = VariantSpec(
+    name="cgan",
+    title="CGAN",
+    summary="Conditional GAN: ask for a class and get it; both players are given the label.",
+    objective=r"\min_G \max_D \; \mathbb{E}_{x,y}[\log D(x \mid y)] + \mathbb{E}_{z,y}[\log(1 - D(G(z \mid y) \mid y))]",
+    paper="Mirza & Osindero, 2014 — Conditional Generative Adversarial Nets",
+    model_class=CGAN,
+    defaults={"objective": "nonsaturating", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5},
+    conditional=True,
+    page="/conditional",
+)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Python packages; Debian's chromium for the browser test) and run them.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow"`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ]; then
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+            || echo "warning: could not install chromium; the browser test will be skipped" >&2
+    else
+        echo "warning: /usr/bin/chromium missing (sudo apt-get install chromium); the browser test will be skipped" >&2
+    fi
+fi
+exec python -m pytest "$@"
