@@ -1,0 +1,122 @@
+"""The job manager: queueing, cancelling, crash detection, resume and restart-proof metrics.
+
+Workers are real subprocesses training tiny configs, so these tests exercise the same path the app does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from gan_core.errors import ConfigError, GanStudioError
+from gan_core.registry import config_for
+from gan_core.training.jobs import JobManager
+
+TIMEOUT_S = 120.0
+
+
+def tiny(steps: int, **overrides):
+    values = {"width": 8, "image_size": 16, "batch_size": 16, "noise_dim": 8, "steps": steps, "log_every": 1,
+              "sample_every": 5, "checkpoint_every": 5, "device": "cpu", **overrides}
+    return config_for("dcgan", **values)
+
+
+def wait_for(jobs: JobManager, job_id: str, condition, what: str):
+    """Poll the store (refreshing, as the app does) until `condition(job)` holds, within TIMEOUT_S."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        jobs.refresh()
+        job = jobs.get(job_id)
+        if condition(job):
+            return job
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}; job is {job.status} at step {job.step}: {job.message}\n"
+                f"{jobs.log_tail(job_id)}")
+
+
+def test_submit_validates_config(tmp_path):
+    jobs = JobManager(tmp_path)
+    with pytest.raises(ConfigError, match="batch_size"):
+        jobs.submit(tiny(3).replace(batch_size=0))
+    assert jobs.list_jobs() == []
+
+
+def test_queue_runs_one_at_a_time_and_metrics_survive_restart(tmp_path):
+    jobs = JobManager(tmp_path, max_concurrent=1)
+    first = jobs.submit(tiny(6), session="s1")
+    second = jobs.submit(tiny(4), session="s2")
+    assert jobs.refresh() == [first]
+    assert jobs.get(second).status == "queued"
+    assert [job.id for job in jobs.list_jobs(session="s2")] == [second]
+    # The first worker starts the second at its exit, even without anyone calling refresh.
+    deadline = time.monotonic() + TIMEOUT_S
+    while jobs.get(second).status != "finished" and time.monotonic() < deadline:
+        assert jobs.count_running() <= 1
+        time.sleep(0.2)
+    assert jobs.get(first).status == "finished", jobs.log_tail(first)
+    assert jobs.get(second).status == "finished", jobs.log_tail(second)
+
+    restarted = JobManager(tmp_path)  # as after an app restart
+    rows = restarted.metrics(first)
+    assert [row["step"] for row in rows] == [1, 2, 3, 4, 5, 6]
+    assert {"D_real", "D_fake", "G_GAN", "images_per_s"} <= set(rows[-1])
+    assert [row["step"] for row in restarted.metrics(first, since_step=4)] == [5, 6]
+    assert restarted.get(first).step == 6
+    assert restarted.sample_paths(first)
+    assert restarted.generator_path(first) is not None
+
+
+def test_cancel_queued_and_running(tmp_path):
+    jobs = JobManager(tmp_path, max_concurrent=1)
+    running = jobs.submit(tiny(100_000))
+    queued = jobs.submit(tiny(3))
+    jobs.refresh()
+    jobs.cancel(queued)
+    assert jobs.get(queued).status == "cancelled"
+    wait_for(jobs, running, lambda job: job.step >= 2, "the job to log")
+    with pytest.raises(GanStudioError, match="cancel it before deleting"):
+        jobs.delete(running)
+    jobs.cancel(running)
+    job = wait_for(jobs, running, lambda job: job.status != "running", "the job to stop")
+    assert job.status == "cancelled", job.message
+    assert 2 <= job.step < 100_000
+    with pytest.raises(GanStudioError, match="cancelled"):
+        jobs.cancel(running)
+    jobs.delete(queued)
+    assert not jobs.run_dir(queued).exists()
+    assert [job.id for job in jobs.list_jobs()] == [running]
+
+
+def test_killed_worker_is_interrupted_and_resumes_from_checkpoint(tmp_path):
+    jobs = JobManager(tmp_path)
+    job_id = jobs.submit(tiny(30, checkpoint_every=4, log_every=2))
+    jobs.refresh()
+    job = wait_for(jobs, job_id, lambda job: job.step >= 10 and job.pid is not None, "a checkpoint")
+    os.kill(job.pid, signal.SIGKILL)
+    job = wait_for(jobs, job_id, lambda job: job.status != "running", "the crash to be noticed")
+    assert job.status == "interrupted"
+    with pytest.raises(GanStudioError, match="only queued or running"):
+        jobs.cancel(job_id)
+
+    jobs.resume(job_id)
+    job = wait_for(jobs, job_id, lambda job: job.status not in ("queued", "running"), "the resumed job to end")
+    assert job.status == "finished", jobs.log_tail(job_id)
+    log = jobs.log_tail(job_id, lines=200)
+    resumed_from = int(log.split("from step ")[2].split()[0])  # the second start line
+    assert resumed_from >= 8 and resumed_from % 4 == 0
+    steps = [row["step"] for row in jobs.metrics(job_id)]
+    assert steps == list(range(2, 31, 2)), "rows after the checkpoint are logged once, not twice"
+
+
+def test_worker_failure_is_reported(tmp_path):
+    jobs = JobManager(tmp_path)
+    job_id = jobs.submit(tiny(3, dataset="folder", data_root=str(tmp_path / "missing")))
+    jobs.refresh()
+    job = wait_for(jobs, job_id, lambda job: job.status not in ("queued", "running"), "the job to fail")
+    assert job.status == "failed"
+    assert "Traceback" not in job.message and job.message
+    with pytest.raises(GanStudioError, match="no checkpoint"):
+        jobs.resume(job_id)
