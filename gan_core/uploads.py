@@ -107,9 +107,7 @@ def _check_geometry(width: int, height: int, max_pixels: int, max_bytes: int) ->
             max_bytes,
         )
     if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
-        raise _refuse(
-            f"the image is {width}x{height}, a side ratio beyond {MAX_ASPECT_RATIO}:1", max_pixels, max_bytes
-        )
+        raise _refuse(f"the image is {width}x{height}, a side ratio beyond {MAX_ASPECT_RATIO}:1", max_pixels, max_bytes)
 
 
 def _open_checked(data: bytes, max_pixels: int, max_bytes: int) -> tuple[Image.Image, str]:
