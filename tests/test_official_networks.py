@@ -1,0 +1,243 @@
+"""The official CycleGAN/pix2pix networks: exact state_dict layout, reference outputs, safe import."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from gan_core.errors import CheckpointError
+from gan_core.nets.image_to_image import NLayerDiscriminator, ResnetGenerator, UnetGenerator
+from gan_core.official import OfficialArch, load_official_generator
+
+REFERENCE = Path("/work/shared/reference")
+KEY_LISTS = REFERENCE / "cyclegan_pix2pix_state_dicts.txt"
+TEST_VECTORS = REFERENCE / "cyclegan_pix2pix_test_vectors.safetensors"
+
+pytestmark = pytest.mark.skipif(not KEY_LISTS.is_file(), reason="reference files not available")
+
+
+def parse_key_lists(text: str) -> dict[str, list[tuple[str, tuple[int, ...]]]]:
+    """Header line (without its comment) → [(key, shape), ...] in file order."""
+    sections: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
+    current: list[tuple[str, tuple[int, ...]]] = []
+    for line in text.splitlines():
+        if line.startswith("## "):
+            current = sections.setdefault(line[3:].split("#")[0].strip(), [])
+        elif line.strip():
+            key, shape = line.split("\t")
+            current.append((key, tuple(ast.literal_eval(shape))))
+    return sections
+
+
+def build_from_header(header: str) -> torch.nn.Module:
+    """ResnetGenerator(3,3,ngf=64,norm=instance,no dropout,n_blocks=9) → our network, on the meta device."""
+    match = re.fullmatch(r"(\w+)\((.*)\)", header)
+    assert match, header
+    kind, arguments = match.groups()
+    positional: list[int] = []
+    named: dict[str, object] = {}
+    for argument in arguments.split(","):
+        argument = argument.strip()
+        if "=" in argument:
+            key, value = argument.split("=")
+            named[key] = int(value) if value.isdigit() else value
+        elif argument in ("dropout", "no dropout"):
+            named["dropout"] = argument == "dropout"
+        else:
+            positional.append(int(argument))
+    network_class = {
+        "ResnetGenerator": ResnetGenerator, "UnetGenerator": UnetGenerator, "NLayerDiscriminator": NLayerDiscriminator,
+    }[kind]
+    with torch.device("meta"):  # shapes only: no memory, no initialisation cost for the 54M-value U-Net
+        return network_class(*positional, **named)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """These networks are tiny: on a shared 2-core machine thread hand-offs cost more than the maths."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+SECTIONS = parse_key_lists(KEY_LISTS.read_text()) if KEY_LISTS.is_file() else {}
+
+
+@pytest.mark.parametrize("header", list(SECTIONS))
+def test_state_dict_layout_matches_the_official_networks(header):
+    network = build_from_header(header)
+    ours = [(key, tuple(value.shape)) for key, value in network.state_dict().items()]
+    assert ours == SECTIONS[header]
+
+
+@pytest.fixture(scope="module")
+def vectors():
+    return load_file(str(TEST_VECTORS))
+
+
+def weights_of(vectors, config):
+    prefix = f"{config}/weights/"
+    return {key[len(prefix):]: value for key, value in vectors.items() if key.startswith(prefix)}
+
+
+@pytest.mark.parametrize(
+    ("config", "network", "train_mode"),
+    [
+        ("resnet_ngf8_2blocks_instance", lambda: ResnetGenerator(3, 3, ngf=8, norm="instance", n_blocks=2), False),
+        ("unet_5downs_ngf8_batch_trainmode", lambda: UnetGenerator(3, 3, num_downs=5, ngf=8, norm="batch"), True),
+        (
+            "nlayer_in6_ndf8_3layers_batch_evalmode",
+            lambda: NLayerDiscriminator(6, ndf=8, n_layers=3, norm="batch"),
+            False,
+        ),
+    ],
+)
+def test_reproduces_reference_outputs(vectors, config, network, train_mode):
+    model = network()
+    model.load_state_dict(weights_of(vectors, config), strict=True)
+    model.train(train_mode)
+    with torch.no_grad():
+        output = model(vectors[f"{config}/input"])
+    torch.testing.assert_close(output, vectors[f"{config}/output"], atol=1e-5, rtol=0)
+
+
+def test_reference_resnet_file_imports_and_translates_like_the_reference(vectors, tmp_path):
+    config = "resnet_ngf8_2blocks_instance"
+    path = tmp_path / "latest_net_G.pth"
+    torch.save(weights_of(vectors, config), path)
+    generator, arch = load_official_generator(path)
+    assert arch == OfficialArch("resnet", ngf=8, norm="instance", input_nc=3, output_nc=3, n_blocks=2)
+    with torch.no_grad():
+        output = generator(vectors[f"{config}/input"])
+    torch.testing.assert_close(output, vectors[f"{config}/output"], atol=1e-5, rtol=0)
+
+
+def with_stale_instance_statistics(state: dict[str, torch.Tensor], network: torch.nn.Module) -> dict:
+    """Add the running statistics old PyTorch versions saved for every InstanceNorm layer."""
+    state = dict(state)
+    for name, module in network.named_modules():
+        if isinstance(module, torch.nn.InstanceNorm2d):
+            state[f"{name}.running_mean"] = torch.zeros(module.num_features)
+            state[f"{name}.running_var"] = torch.ones(module.num_features)
+            state[f"{name}.num_batches_tracked"] = torch.tensor(0)
+    return state
+
+
+IMPORT_CASES = {
+    "resnet_9blocks": (
+        lambda: ResnetGenerator(3, 3, ngf=4, norm="instance", n_blocks=9),
+        OfficialArch("resnet", ngf=4, norm="instance", input_nc=3, output_nc=3, n_blocks=9),
+    ),
+    "resnet_6blocks_1to3": (
+        lambda: ResnetGenerator(1, 3, ngf=4, norm="instance", n_blocks=6),
+        OfficialArch("resnet", ngf=4, norm="instance", input_nc=1, output_nc=3, n_blocks=6),
+    ),
+    "resnet_batch_dropout": (
+        lambda: ResnetGenerator(3, 3, ngf=4, norm="batch", dropout=True, n_blocks=3),
+        OfficialArch("resnet", ngf=4, norm="batch", input_nc=3, output_nc=3, n_blocks=3, dropout=True),
+    ),
+    "unet_7downs_batch": (
+        lambda: UnetGenerator(3, 3, num_downs=7, ngf=4, norm="batch", dropout=True),
+        OfficialArch("unet", ngf=4, norm="batch", input_nc=3, output_nc=3, num_downs=7),
+    ),
+    "unet_5downs_instance": (
+        lambda: UnetGenerator(3, 2, num_downs=5, ngf=4, norm="instance"),
+        OfficialArch("unet", ngf=4, norm="instance", input_nc=3, output_nc=2, num_downs=5),
+    ),
+}
+
+
+@pytest.mark.parametrize("stale", [False, True], ids=["clean", "stale-stats"])
+@pytest.mark.parametrize("data_parallel", [False, True], ids=["plain", "module-prefix"])
+@pytest.mark.parametrize("case", list(IMPORT_CASES))
+def test_load_official_generator_infers_the_architecture(tmp_path, case, stale, data_parallel):
+    build, expected = IMPORT_CASES[case]
+    torch.manual_seed(0)
+    original = build().eval()
+    state = original.state_dict()
+    if stale:
+        state = with_stale_instance_statistics(state, original)
+    if data_parallel:
+        state = {f"module.{key}": value for key, value in state.items()}
+    path = tmp_path / "latest_net_G.pth"
+    torch.save(state, path)
+
+    generator, arch = load_official_generator(path)
+
+    assert arch == expected
+    assert isinstance(arch.describe(), str) and str(expected.ngf) in arch.describe()
+    assert not generator.training
+    size = max(arch.size_multiple, 16)  # instance norm needs more than one pixel at the bottleneck
+    image = torch.rand(1, expected.input_nc, size, size) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(generator(image), original(image))
+
+
+@pytest.mark.parametrize("zip_format", [True, False], ids=["zip", "legacy-format"])
+def test_load_official_generator_accepts_bytes_and_old_file_formats(tmp_path, zip_format):
+    """Released checkpoints predate PyTorch 1.6's zip format; uploads arrive as bytes."""
+    build, expected = IMPORT_CASES["resnet_6blocks_1to3"]
+    path = tmp_path / "net.pth"
+    torch.save(build().state_dict(), path, _use_new_zipfile_serialization=zip_format)
+    _, arch = load_official_generator(path.read_bytes())
+    assert arch == expected
+
+
+class _TouchOnUnpickle:
+    """Unpickling this object calls os.open(marker, O_CREAT): a stand-in for arbitrary code execution."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.open, (str(self.marker), os.O_CREAT | os.O_WRONLY))
+
+
+def test_a_pickle_that_runs_code_is_refused_before_running(tmp_path):
+    marker = tmp_path / "marker"
+    path = tmp_path / "evil.pth"
+    torch.save({"model.1.weight": torch.zeros(1), "payload": _TouchOnUnpickle(marker)}, path)
+    assert not marker.exists()
+    with pytest.raises(CheckpointError, match=r"evil\.pth cannot be read safely.*(posix|nt)\.open"):
+        load_official_generator(path)
+    assert not marker.exists()
+
+
+def test_wrong_shapes_are_reported_by_key(tmp_path):
+    state = ResnetGenerator(3, 3, ngf=4, n_blocks=2).state_dict()
+    state["model.10.conv_block.5.weight"] = torch.zeros(16, 16, 5, 5)
+    path = tmp_path / "bad.pth"
+    torch.save(state, path)
+    with pytest.raises(CheckpointError, match=r"model\.10\.conv_block\.5\.weight") as error:
+        load_official_generator(path)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a checkpoint at all", "corrupt or not a PyTorch"),
+        ({"generator.weight": torch.zeros(2, 2, 1, 1)}, "not an official"),
+        ([torch.zeros(1)], "not a state_dict"),
+    ],
+)
+def test_foreign_files_are_refused(tmp_path, content, message):
+    path = tmp_path / "foreign.pth"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        torch.save(content, path)
+    with pytest.raises(CheckpointError, match=message):
+        load_official_generator(path)
+
+
+def test_missing_file_is_a_checkpoint_error(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_official_generator(tmp_path / "nope.pth")
