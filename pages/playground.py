@@ -1,0 +1,285 @@
+"""2-D playground: watch a small GAN learn a 2-D distribution, step by step or live (after GAN Lab).
+
+Read top to bottom: controls, the target's points (for "your points"), the buttons, then the live
+view, which refreshes itself ten times a second while playing.
+"""
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from gan_core.errors import GanStudioError
+from gan_core.toy2d import OBJECTIVES, OPTIMIZERS, ToyConfig, ToyGan, parse_points_csv, points_target
+from gan_core.toy2d.view import View, snapshot
+
+TARGET_LABELS = {
+    "ring8": "Ring of 8 Gaussians",
+    "grid25": "5×5 grid of 25 Gaussians",
+    "spiral": "Spiral",
+    "moons": "Two moons",
+    "points": "Your points",
+}
+LEARNING_RATES = [1e-5, 3e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1]
+STARTER_POINTS = np.array([[-1.0, -0.6], [1.0, -0.6], [0.0, 1.1]], dtype=np.float32)
+PICK_EXTENT = 3.0
+DEFAULTS = ToyConfig()
+
+
+def figure(view: View) -> go.Figure:
+    """D's surface as a heat map, the warped noise grid, real and fake points, G's gradient arrows."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Heatmap(
+            x=view.heat_axis,
+            y=view.heat_axis,
+            z=view.heat,
+            colorscale="RdBu",
+            opacity=0.55,
+            zmin=0.0 if view.heat_is_probability else None,
+            zmax=1.0 if view.heat_is_probability else None,
+            colorbar={"title": "D(x)" if view.heat_is_probability else "critic"},
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            **_polylines(view.noise_lines),
+            mode="lines",
+            name="G(noise grid)",
+            line={"color": "rgba(90,90,90,0.45)", "width": 1},
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=view.real[:, 0], y=view.real[:, 1], mode="markers", name="real", marker={"color": "#2ca02c", "size": 4}
+        )
+    )
+    arrows = [np.stack([start, tip]) for start, tip in zip(view.fake[:120], view.arrow_tips[:120], strict=True)]
+    fig.add_trace(
+        go.Scatter(
+            **_polylines(arrows),
+            mode="lines",
+            name="G gradient",
+            line={"color": "rgba(120,0,160,0.7)", "width": 1},
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=view.fake[:, 0], y=view.fake[:, 1], mode="markers", name="fake", marker={"color": "#7b2cbf", "size": 4}
+        )
+    )
+    limits = [-view.extent, view.extent]
+    fig.update_layout(
+        height=560,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h"},
+        xaxis={"range": limits},
+        yaxis={"range": limits, "scaleanchor": "x"},
+        title=f"step {view.steps}",
+        uirevision="playground",
+    )
+    return fig
+
+
+def _polylines(lines: list[np.ndarray]) -> dict[str, list]:
+    """Many polylines as one trace: points separated by None, so plotly draws them in one go."""
+    xs: list = []
+    ys: list = []
+    for line in lines:
+        xs += [*line[:, 0].tolist(), None]
+        ys += [*line[:, 1].tolist(), None]
+    return {"x": xs, "y": ys}
+
+
+def curves(rows: list[dict[str, float]], names: list[str], title: str) -> go.Figure:
+    frame = pd.DataFrame(rows[-1500:])
+    fig = go.Figure()
+    for name in names:
+        if name in frame:
+            fig.add_trace(go.Scatter(x=frame["step"], y=frame[name], mode="lines", name=name))
+    fig.update_layout(
+        height=250,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title=title,
+        legend={"orientation": "h"},
+        xaxis={"title": "generator step"},
+    )
+    return fig
+
+
+def point_picker() -> go.Figure:
+    """A faint lattice to click, box or lasso: the chosen lattice points become target points."""
+    axis = np.linspace(-PICK_EXTENT, PICK_EXTENT, 25)
+    lattice_x, lattice_y = np.meshgrid(axis, axis)
+    points = st.session_state["toy_points"]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=lattice_x.ravel(),
+            y=lattice_y.ravel(),
+            mode="markers",
+            name="click to add",
+            marker={"size": 7, "color": "rgba(150,150,150,0.25)"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=points[:, 0],
+            y=points[:, 1],
+            mode="markers",
+            name="target points",
+            marker={"size": 10, "color": "#2ca02c"},
+        )
+    )
+    fig.update_layout(
+        height=330,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        showlegend=False,
+        yaxis={"scaleanchor": "x"},
+        clickmode="event+select",
+    )
+    return fig
+
+
+def set_points(points: np.ndarray) -> None:
+    st.session_state["toy_points"] = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+    st.session_state["toy_points_version"] += 1
+
+
+st.title("2-D playground")
+st.caption(
+    "A small GAN learns a 2-D distribution. Green: real samples; purple: the generator's; the "
+    "background is the discriminator; lines from purple points show where the generator is pushed."
+)
+st.session_state.setdefault("toy_points", STARTER_POINTS)
+st.session_state.setdefault("toy_points_version", 0)
+
+with st.sidebar:
+    st.header("Playground")
+    target = st.selectbox("Target", list(TARGET_LABELS), format_func=TARGET_LABELS.get, key="toy_target")
+    objective = st.selectbox(
+        "Objective",
+        list(OBJECTIVES),
+        format_func=lambda key: OBJECTIVES[key][1],
+        index=list(OBJECTIVES).index(DEFAULTS.objective),
+        key="toy_objective",
+    )
+    optimizer = st.selectbox("Optimizer", OPTIMIZERS, key="toy_optimizer")
+    lr_g = st.select_slider("Generator learning rate", LEARNING_RATES, value=DEFAULTS.lr_g, key="toy_lr_g")
+    lr_d = st.select_slider("Discriminator learning rate", LEARNING_RATES, value=DEFAULTS.lr_d, key="toy_lr_d")
+    d_steps = st.slider("D steps per G step", 1, 10, DEFAULTS.d_steps, key="toy_d_steps")
+    batch_size = st.select_slider(
+        "Batch size", [32, 64, 128, 256, 512, 1024], value=DEFAULTS.batch_size, key="toy_batch"
+    )
+    steps_per_refresh = st.slider(
+        "Steps per refresh",
+        1,
+        20,
+        3,
+        key="toy_speed",
+        help="Training rounds per screen refresh (10 refreshes a second while playing).",
+    )
+    st.subheader("Networks", help="Changing these restarts training.")
+    depth = st.slider("Hidden layers", 1, 5, DEFAULTS.depth, key="toy_depth")
+    width = st.select_slider("Width", [8, 16, 32, 64, 128, 256], value=DEFAULTS.width, key="toy_width")
+    noise_dim = st.slider(
+        "Noise dimensions",
+        1,
+        8,
+        DEFAULTS.noise_dim,
+        key="toy_noise_dim",
+        help="With more than 2, the drawn noise grid is a slice through the first two.",
+    )
+    seed = st.number_input("Seed", 0, 2**31 - 1, DEFAULTS.seed, key="toy_seed")
+
+custom_target = None
+if target == "points":
+    st.subheader("Your points")
+    picker, table = st.columns([3, 2])
+    with picker:
+        event = st.plotly_chart(
+            point_picker(), on_select="rerun", selection_mode=("points", "box", "lasso"), key="toy_picker"
+        )
+        chosen = [(point["x"], point["y"]) for point in event.selection.points if point["curve_number"] == 0]
+        if st.button("Add selected points", disabled=not chosen):
+            set_points(np.vstack([st.session_state["toy_points"], np.array(chosen, dtype=np.float32)]))
+            st.rerun()
+    with table:
+        edited = st.data_editor(
+            pd.DataFrame(st.session_state["toy_points"], columns=["x", "y"]),
+            num_rows="dynamic",
+            key=f"toy_points_table_{st.session_state['toy_points_version']}",
+            height=250,
+        )
+        upload = st.file_uploader("…or upload a CSV of x,y rows", type="csv", key="toy_csv")
+        if upload is not None and st.session_state.get("toy_csv_seen") != upload.file_id:
+            st.session_state["toy_csv_seen"] = upload.file_id
+            try:
+                set_points(parse_points_csv(upload.getvalue()))
+                st.rerun()
+            except GanStudioError as error:
+                st.error(str(error))
+    try:
+        custom_target = points_target(edited[["x", "y"]].dropna().to_numpy(dtype=np.float32))
+    except GanStudioError as error:
+        st.error(str(error))
+        st.stop()
+
+config = ToyConfig(
+    target=target,
+    objective=objective,
+    optimizer=optimizer,
+    lr_g=lr_g,
+    lr_d=lr_d,
+    d_steps=d_steps,
+    depth=depth,
+    width=width,
+    noise_dim=noise_dim,
+    batch_size=batch_size,
+    seed=int(seed),
+)
+if "toy_gan" not in st.session_state:
+    st.session_state["toy_gan"] = ToyGan(config, custom_target)
+gan: ToyGan = st.session_state["toy_gan"]
+gan.configure(config, custom_target)
+
+play, step_d, step_g, step_both, reset = st.columns(5)
+play.button(
+    "Pause" if gan.playing else "Play", type="primary", key="toy_play", on_click=gan.pause if gan.playing else gan.play
+)
+step_d.button("Step D", key="toy_step_d", on_click=gan.step_d, disabled=gan.playing)
+step_g.button("Step G", key="toy_step_g", on_click=gan.step_g, disabled=gan.playing)
+step_both.button("Step both", key="toy_step", on_click=gan.step, disabled=gan.playing)
+reset.button("Reset", key="toy_reset", on_click=gan.reset)
+
+
+@st.fragment(run_every=0.1 if gan.playing else None)
+def live_view() -> None:
+    gan.tick(steps_per_refresh)
+    view = snapshot(gan)
+    board, numbers = st.columns([3, 1])
+    board.plotly_chart(figure(view), key="toy_board")
+    with numbers:
+        st.metric("Generator steps", gan.steps)
+        st.metric("Discriminator updates", gan.d_updates)
+        if view.metrics is not None:
+            st.metric("Modes captured", f"{view.metrics.captured} / {view.metrics.modes}")
+            st.metric(
+                "High-quality samples",
+                f"{view.metrics.high_quality:.0%}",
+                help="Share of samples within 3σ of some mode.",
+            )
+            st.metric("KL(modes ‖ uniform)", f"{view.metrics.kl_to_uniform:.3f}")
+        else:
+            st.caption("This target has no separate modes, so mode metrics do not apply.")
+    losses, divergence = st.columns(2)
+    losses.plotly_chart(curves(gan.history, ["D", "D_real", "D_fake", "G_GAN", "GP"], "Losses"), key="toy_losses")
+    divergence.plotly_chart(
+        curves(gan.evaluations, ["KL", "JS"], "Histogram KL(real ‖ fake) and JS"), key="toy_divergence"
+    )
+
+
+live_view()
