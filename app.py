@@ -1,7 +1,31 @@
-"""GAN Studio: the Streamlit entry point. Builds the navigation and the shared sidebar."""
+"""GAN Studio: `streamlit run app.py`. The page table, and the sidebar every page shares."""
 
 import streamlit as st
 
-st.set_page_config(page_title="GAN Studio", page_icon="🎨", layout="wide")
-st.title("GAN Studio")
-st.write("Learn, train and play with generative adversarial networks.")
+from gan_core.app_support import job_manager, new_session_id
+from gan_core.device import describe_device, resolve_device
+
+# One row per page: file, title, icon, url path ("" is the home page at /).
+PAGES = [
+    ("pages/home.py", "Home", ":material/home:", ""),
+    ("pages/train.py", "Train", ":material/model_training:", "train"),
+    ("pages/infogan.py", "InfoGAN codes", ":material/tune:", "infogan"),
+    ("pages/conditional.py", "Conditional", ":material/label:", "conditional"),
+]
+
+st.set_page_config(page_title="GAN Studio", page_icon=":material/auto_awesome:", layout="wide")
+st.session_state.setdefault("session_id", new_session_id())
+
+navigation = st.navigation([
+    st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == "")
+    for path, title, icon, url_path in PAGES
+])
+
+jobs = job_manager()
+jobs.refresh()
+with st.sidebar:
+    st.caption("GAN Studio")
+    st.write(f"**Device:** {describe_device(resolve_device('auto'))}")
+    st.write(f"**Running jobs:** {jobs.count_running()}")
+
+navigation.run()

@@ -1,0 +1,166 @@
+"""What the pages need from the engine, kept free of Streamlit so it can be tested and reused.
+
+Where models and runs live, which trained generators can drive which page, how logged series are
+grouped into charts, and small sampling helpers that return finished pictures.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from gan_core.checkpoints import LoadedGenerator, load_generator, read_metadata
+from gan_core.errors import CheckpointError
+from gan_core.grids import png_bytes, to_pil
+from gan_core.inference import generate, generate_from_latent, interpolate_noise, traversal_latents
+from gan_core.registry import VariantSpec, get_variant, variants
+from gan_core.training.jobs import JobManager
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def runs_dir() -> Path:
+    """Where training jobs live: $GAN_STUDIO_RUNS, else ./runs."""
+    return Path(os.environ.get("GAN_STUDIO_RUNS", "runs"))
+
+
+def checkpoints_dir() -> Path:
+    """Where shipped models live: $GAN_STUDIO_CHECKPOINTS, else the repository's checkpoints/."""
+    return Path(os.environ.get("GAN_STUDIO_CHECKPOINTS", REPO_ROOT / "checkpoints"))
+
+
+def job_manager() -> JobManager:
+    return JobManager(runs_dir())
+
+
+def new_session_id() -> str:
+    """Identifies one browser session's jobs; not a secret, just unique."""
+    return secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A generator a page can load: a shipped checkpoint or a finished run's."""
+
+    label: str
+    path: Path
+    variant: str
+    modified: float  # file time, so a cache notices a replaced file
+
+
+def _choice(path: Path, label: str) -> ModelChoice | None:
+    try:
+        variant = read_metadata(path)["variant"]
+        get_variant(variant)
+    except (CheckpointError, KeyError, Exception):  # a foreign or half-written file is simply not offered
+        return None
+    return ModelChoice(label, path, variant, path.stat().st_mtime)
+
+
+def available_models(accepts: Callable[[VariantSpec], bool] = lambda spec: True) -> list[ModelChoice]:
+    """Shipped models first, then finished runs newest first, keeping those whose variant `accepts`."""
+    found: list[ModelChoice | None] = []
+    shipped = checkpoints_dir()
+    if shipped.is_dir():
+        found += [_choice(path, f"{path.stem} (shipped)") for path in sorted(shipped.glob("*.safetensors"))]
+    if runs_dir().is_dir():
+        jobs = job_manager()
+        for job in jobs.list_jobs():
+            path = jobs.generator_path(job.id)
+            if job.status == "finished" and path is not None:
+                found.append(_choice(path, f"{job.name} · {job.id} (trained here)"))
+    return [choice for choice in found if choice is not None and accepts(get_variant(choice.variant))]
+
+
+def models_with_codes() -> list[ModelChoice]:
+    return available_models(lambda spec: spec.has_codes)
+
+
+def conditional_models() -> list[ModelChoice]:
+    return available_models(lambda spec: spec.conditional)
+
+
+def shipped_model(variant: str) -> Path | None:
+    """The shipped checkpoint of `variant` (checkpoints/<variant>-*.safetensors), if there is one."""
+    matches = sorted(checkpoints_dir().glob(f"{variant}-*.safetensors"))
+    return matches[0] if matches else None
+
+
+def load_model(path: str, modified: float = 0.0) -> LoadedGenerator:
+    """Load a generator on the CPU; `modified` is only there to key a cache."""
+    return load_generator(Path(path))
+
+
+# --- pictures ---------------------------------------------------------------------------
+def sample_png(model: LoadedGenerator, n: int, seed: int, columns: int, scale: int = 2, **choices) -> bytes:
+    """PNG bytes of `n` samples (choices: labels=, category=, continuous=)."""
+    return png_bytes(to_pil(generate(model, n, seed, **choices), columns=columns, scale=scale))
+
+
+def traversal_png(model: LoadedGenerator, seed: int, code_index: int, values: Sequence[float],
+                  base_continuous: Sequence[float] | None = None, scale: int = 2) -> bytes:
+    """Rows are categorical values, columns sweep one continuous code."""
+    latents = traversal_latents(model.layout, seed, code_index, values, base_continuous)
+    return png_bytes(to_pil(generate_from_latent(model, latents), columns=len(values), scale=scale))
+
+
+def interpolation_png(model: LoadedGenerator, seed_a: int, seed_b: int, steps: int,
+                      label_a: int | None = None, label_b: int | None = None, scale: int = 2) -> bytes:
+    latents = interpolate_noise(model.layout, seed_a, seed_b, steps, label_a, label_b)
+    return png_bytes(to_pil(generate_from_latent(model, latents), columns=steps, scale=scale))
+
+
+def read_png(path: Path) -> Image.Image:
+    with Image.open(path) as picture:
+        return picture.convert("RGB")
+
+
+# --- charts -----------------------------------------------------------------------------
+_GROUPS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("Discriminator losses", lambda name: name.startswith("D_")),
+    ("Generator losses", lambda name: name.startswith(("G_", "info", "cycle_", "idt_"))),
+    ("D(x) and D(G(z))", lambda name: name in ("D(x)", "D(G(z))")),
+    ("Wasserstein distance and gradient penalty", lambda name: name in ("W_dist", "GP")),
+    ("Gradient norms", lambda name: name.startswith("grad_norm")),
+    ("Speed (images/s)", lambda name: name == "images_per_s"),
+)
+HIDDEN_SERIES = ("step", "elapsed_s")
+
+
+def metric_groups(names: Sequence[str]) -> dict[str, list[str]]:
+    """Chart title → series names, in a fixed order; unknown names go to 'Other'."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        if name in HIDDEN_SERIES:
+            continue
+        title = next((title for title, accepts in _GROUPS if accepts(name)), "Other")
+        groups.setdefault(title, []).append(name)
+    order = [title for title, _ in _GROUPS] + ["Other"]
+    return {title: sorted(groups[title]) for title in order if title in groups}
+
+
+def smooth(values: Sequence[float], weight: float) -> list[float]:
+    """TensorBoard-style exponential moving average; weight 0 leaves the series as it is."""
+    smoothed, last = [], None
+    for value in values:
+        last = value if last is None else weight * last + (1 - weight) * value
+        smoothed.append(last)
+    return smoothed
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
+def all_variants() -> dict[str, VariantSpec]:
+    return variants()

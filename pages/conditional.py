@@ -1,0 +1,48 @@
+"""Conditional generation: ask a CGAN or ACGAN for the classes you choose, and walk between samples."""
+
+import streamlit as st
+
+from gan_core.app_support import conditional_models, interpolation_png, load_model, sample_png
+
+
+@st.cache_resource(show_spinner="Loading the generator…")
+def cached_model(path: str, modified: float):
+    return load_model(path, modified)
+
+
+st.title("Conditional generation")
+st.write("A conditional GAN takes the class label as an input, so you decide what it draws; the noise seed "
+         "decides the style.")
+
+choices = conditional_models()
+if not choices:
+    st.info("No conditional model yet. Shipped models appear in checkpoints/; or train a CGAN or ACGAN on the "
+            "Train page.")
+    st.stop()
+
+choice = st.selectbox("Model", choices, format_func=lambda c: c.label, key="conditional.model")
+model = cached_model(str(choice.path), choice.modified)
+classes = model.dataset.class_names or [str(index) for index in range(model.layout.num_labels)]
+labels = list(range(model.layout.num_labels))
+
+chosen = st.multiselect("Labels", labels, default=labels[:3], format_func=lambda i: classes[i],
+                        key="conditional.labels")
+columns = st.columns(2)
+per_label = columns[0].slider("Samples per label", 1, 16, 8, key="conditional.per_label")
+seed = columns[1].number_input("Seed", 0, 2**31 - 1, 0, key="conditional.seed")
+
+if not chosen:
+    st.info("Choose at least one label.")
+for label in chosen:
+    st.image(sample_png(model, per_label, int(seed) + label, columns=per_label, scale=3, labels=label),
+             caption=f"label {classes[label]}")
+
+st.subheader("Interpolation")
+st.caption("The generator's input walks in a straight line from one seed (and label) to another.")
+ends = st.columns(4)
+seed_a = ends[0].number_input("Seed A", 0, 2**31 - 1, 1, key="conditional.seed_a")
+label_a = ends[1].selectbox("Label A", labels, format_func=lambda i: classes[i], key="conditional.label_a")
+seed_b = ends[2].number_input("Seed B", 0, 2**31 - 1, 2, key="conditional.seed_b")
+label_b = ends[3].selectbox("Label B", labels, index=min(1, len(labels) - 1), format_func=lambda i: classes[i],
+                            key="conditional.label_b")
+st.image(interpolation_png(model, int(seed_a), int(seed_b), 10, label_a, label_b, scale=3))

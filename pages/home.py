@@ -1,0 +1,44 @@
+"""Home: what a GAN is, and one card per variant with its objective and, when shipped, its samples."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from gan_core.app_support import all_variants, load_model, sample_png, shipped_model
+
+
+@st.cache_resource(show_spinner="Loading a shipped generator…")
+def cached_model(path: str, modified: float):
+    return load_model(path, modified)
+
+
+@st.cache_data(show_spinner=False)
+def preview_png(path: str, modified: float) -> bytes:
+    model = cached_model(path, modified)
+    choices = {"labels": [index % model.layout.num_labels for index in range(16)]} if model.layout.num_labels else {}
+    return sample_png(model, 16, seed=0, columns=8, **choices)
+
+
+st.title("GAN Studio")
+st.markdown(
+    "A **generative adversarial network** is two networks trained against each other. The *generator* "
+    "turns random noise into images; the *discriminator* (or *critic*) tells real images from generated ones. "
+    "Each improves by beating the other, until the generator's images are hard to tell from the data. "
+    "The variants below differ in what they optimise and what you can control when sampling."
+)
+
+columns = st.columns(2)
+for index, spec in enumerate(all_variants().values()):
+    with columns[index % 2].container(border=True):
+        st.subheader(spec.title)
+        st.latex(spec.objective)
+        st.write(spec.summary)
+        st.caption(spec.paper)
+        path = shipped_model(spec.name)
+        if path is not None:
+            st.image(preview_png(str(path), path.stat().st_mtime), caption=f"samples from {path.name}")
+        page_file = Path("pages") / f"{spec.page.strip('/')}.py"
+        if page_file.is_file():
+            st.page_link(str(page_file), label=f"Open {spec.page}", icon=":material/arrow_forward:")
+        else:
+            st.caption(f"Best shown on {spec.page}")

@@ -1,0 +1,185 @@
+"""Train: pick a variant and a dataset, set hyperparameters, start a background job, watch it learn."""
+
+import dataclasses
+import time
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from gan_core.app_support import (
+    all_variants,
+    format_seconds,
+    job_manager,
+    metric_groups,
+    read_png,
+    smooth,
+)
+from gan_core.config import FIELD_RULES, config_from_dict
+from gan_core.data.base import describe_datasets
+from gan_core.errors import GanStudioError
+
+# The form's fields, in the order a person thinks about them; codes only for variants that have them.
+BASIC_FIELDS = ("steps", "batch_size", "image_size", "seed", "device")
+OPTIMISER_FIELDS = ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic")
+OBJECTIVE_FIELDS = ("objective", "label_smoothing", "spectral_norm", "weight_clip", "gp_weight", "ema_decay")
+NETWORK_FIELDS = ("noise_dim", "width")
+CODE_FIELDS = ("categorical_codes", "continuous_codes", "info_weight")
+BOOKKEEPING_FIELDS = ("log_every", "sample_every", "checkpoint_every")
+
+
+def field_input(name: str, default, key_prefix: str):
+    """One form widget per config field, typed by its rule; values are validated on submit."""
+    rule, key, label = FIELD_RULES[name], f"{key_prefix}.{name}", name.replace("_", " ")
+    if rule.choices is not None:
+        return st.selectbox(label, rule.choices, index=rule.choices.index(default), key=key, help=rule.help or None)
+    if rule.kind is bool:
+        return st.checkbox(label, value=bool(default), key=key, help=rule.help or None)
+    if rule.kind is int:
+        return st.number_input(label, value=int(default), step=1, key=key, help=f"{rule.describe()}. {rule.help}")
+    return st.text_input(label, value=f"{default:g}", key=key, help=f"{rule.describe()}. {rule.help}")
+
+
+def job_label(job) -> str:
+    return f"{job.name} · {job.id}"
+
+
+def curves_figure(title: str, series: dict[str, tuple[list[int], list[float]]], smoothing: float, log_y: bool):
+    figure = go.Figure()
+    for name, (steps, values) in series.items():
+        figure.add_trace(go.Scatter(x=steps, y=smooth(values, smoothing), mode="lines", name=name))
+    figure.update_layout(title=title, height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                         xaxis_title="step", legend={"orientation": "h"})
+    if log_y:
+        figure.update_yaxes(type="log")
+    return figure
+
+
+jobs = job_manager()
+specs = all_variants()
+datasets = describe_datasets()
+
+st.title("Train a GAN")
+
+# --- a new job ---------------------------------------------------------------------------
+variant = st.selectbox("Variant", list(specs), format_func=lambda name: specs[name].title, key="variant")
+spec = specs[variant]
+st.caption(spec.summary)
+dataset = st.selectbox("Dataset", list(datasets), index=list(datasets).index("digits"),
+                       format_func=lambda name: f"{name}: {datasets[name]}", key="dataset")
+defaults = spec.default_config()
+
+with st.form("new_job"):
+    data_root = st.text_input(
+        "Image folder" if dataset == "folder" else "Download folder (optional)",
+        value="" if dataset == "folder" else "data", key="data_root",
+        help="a flat folder of images, or one subfolder per class" if dataset == "folder" else None,
+    )
+    name = st.text_input("Job name", value=f"{spec.name} on {dataset}", key=f"{variant}.{dataset}.name")
+    groups = [("Basics", BASIC_FIELDS), ("Optimiser", OPTIMISER_FIELDS), ("Objective", OBJECTIVE_FIELDS),
+              ("Networks", NETWORK_FIELDS), ("Logging", BOOKKEEPING_FIELDS)]
+    if spec.has_codes:
+        groups.insert(4, ("Latent codes", CODE_FIELDS))
+    values = {}
+    for title, fields in groups:
+        with st.expander(title, expanded=title == "Basics"):
+            columns = st.columns(3)
+            for index, field in enumerate(fields):
+                with columns[index % 3]:
+                    values[field] = field_input(field, getattr(defaults, field), variant)
+    submitted = st.form_submit_button("Start training", type="primary")
+
+if submitted:
+    try:
+        user = {**dataclasses.asdict(defaults), **values, "dataset": dataset, "data_root": data_root or None}
+        job_id = jobs.submit(config_from_dict(user), name=name, session=st.session_state.get("session_id"))
+        jobs.refresh()
+        st.session_state["selected_job"] = job_id
+        st.success(f"Started job {job_id}")
+    except GanStudioError as error:
+        st.error(str(error))
+
+
+# --- jobs and the live dashboard ---------------------------------------------------------
+@st.fragment(run_every=2)
+def dashboard() -> None:
+    jobs.refresh()
+    all_jobs = jobs.list_jobs()
+    st.header("Jobs")
+    if not all_jobs:
+        st.info("No training jobs yet: start one above.")
+        return
+    st.dataframe(
+        [{"name": job.name, "variant": job.variant, "status": job.status, "progress": job.progress,
+          "step": f"{job.step}/{job.total_steps}", "images/s": job.images_per_s,
+          "ETA": format_seconds(job.eta_s) if job.status == "running" else "—", "message": job.message}
+         for job in all_jobs],
+        column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0),
+                       "images/s": st.column_config.NumberColumn(format="%.0f")},
+        hide_index=True,
+    )
+    by_id = {job.id: job for job in all_jobs}
+    if st.session_state.get("selected_job") not in by_id:
+        st.session_state["selected_job"] = all_jobs[0].id
+    job = by_id[st.selectbox("Job", list(by_id), format_func=lambda job_id: job_label(by_id[job_id]),
+                             key="selected_job")]
+
+    actions = st.columns(4)
+    try:
+        if actions[0].button("Cancel", disabled=job.status not in ("queued", "running")):
+            jobs.cancel(job.id)
+            st.rerun(scope="fragment")
+        if actions[1].button("Resume", disabled=not jobs.can_resume(job)):
+            jobs.resume(job.id)
+            jobs.refresh()
+            st.rerun(scope="fragment")
+        if actions[2].button("Delete", disabled=job.status == "running"):
+            jobs.delete(job.id)
+            st.rerun(scope="fragment")
+    except GanStudioError as error:
+        st.error(str(error))
+    generator = jobs.generator_path(job.id)
+    if job.status == "finished" and generator is not None:
+        actions[3].download_button("Download generator", generator.read_bytes(), file_name=f"{job.id}.safetensors",
+                                   mime="application/octet-stream")
+
+    elapsed = job.elapsed_s or ((job.finished or time.time()) - job.started if job.started else None)
+    st.caption(f"{job.status} · step {job.step}/{job.total_steps} · elapsed {format_seconds(elapsed)} · "
+               f"device {job.device or '—'} · {job.message}")
+    if job.status in ("failed", "interrupted", "diverged"):
+        st.code(jobs.log_tail(job.id, 30) or "(empty log)", language="text")
+
+    left, right = st.columns([3, 2])
+    with right:
+        samples = jobs.sample_paths(job.id)
+        if samples:
+            index = len(samples) - 1
+            if len(samples) > 1:
+                index = st.select_slider("Timeline", options=list(range(len(samples))), value=index,
+                                         format_func=lambda i: samples[i].stem.removeprefix("step_").lstrip("0") or "0",
+                                         key=f"timeline.{job.id}.{len(samples)}")
+            st.image(read_png(samples[index]), caption=f"samples at {samples[index].stem}", width="stretch")
+        else:
+            st.info("The first sample grid appears once the job has started.")
+    with left:
+        controls = st.columns(3)
+        smoothing = controls[0].slider("Smoothing", 0.0, 0.99, 0.6, key="smoothing")
+        log_y = controls[1].toggle("Log scale", key="log_y")
+        others = [other for other in by_id if other != job.id]
+        compare = controls[2].multiselect("Overlay runs", others, format_func=lambda i: by_id[i].name, key="compare")
+        runs = {job.id: jobs.metrics(job.id), **{other: jobs.metrics(other) for other in compare}}
+        names = sorted({name for rows in runs.values() for row in rows for name in row})
+        if not runs[job.id]:
+            st.info("Curves appear after the first logged step.")
+        for title, series_names in metric_groups(names).items():
+            series = {}
+            for run_id, rows in runs.items():
+                prefix = "" if run_id == job.id else f"{by_id[run_id].name} · "
+                for name in series_names:
+                    points = [(row["step"], row[name]) for row in rows if name in row]
+                    if points:
+                        series[prefix + name] = ([step for step, _ in points], [value for _, value in points])
+            st.plotly_chart(curves_figure(title, series, smoothing, log_y and title != "Speed (images/s)"),
+                            key=f"chart.{title}")
+
+
+dashboard()
