@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--checkpoint", type=Path, required=True)
     evaluate.add_argument("--n", type=int, default=1000, help="samples to generate")
     evaluate.add_argument("--seed", type=int, default=0)
+
+    translate = commands.add_parser("translate", help="translate one image with an official CycleGAN/pix2pix .pth")
+    translate.add_argument("--checkpoint", type=Path, required=True, help="official generator state_dict (.pth)")
+    translate.add_argument("--input", type=Path, required=True, help="image to translate")
+    translate.add_argument("--out", type=Path, required=True, help="where to write the result (.png or .jpg)")
+    translate.add_argument("--direction", choices=("AtoB", "BtoA"),
+                           help="the input is a pix2pix A|B pair: translate its left (AtoB) or right (BtoA) half")
     return parser
 
 
@@ -119,6 +126,21 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _translate(args: argparse.Namespace) -> int:
+    from gan_core.official import aligned_half, load_official_generator, read_image, translate_image
+
+    if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise ConfigError(f"--out must end in .png, .jpg or .jpeg; got {args.out.name}")
+    generator, arch = load_official_generator(args.checkpoint)
+    picture = read_image(args.input)
+    if args.direction:
+        picture = aligned_half(picture, args.direction)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    translate_image(generator, arch, picture).save(args.out)
+    print(f"translated {args.input} with {arch.describe()} to {args.out}")
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from gan_core.metrics import evaluate_checkpoint
 
@@ -136,7 +158,8 @@ def _variants(_: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"train": _train, "sample": _sample, "evaluate": _evaluate, "variants": _variants}
+    handlers = {"train": _train, "sample": _sample, "evaluate": _evaluate, "variants": _variants,
+                "translate": _translate}
     try:
         return handlers[args.command](args)
     except GanStudioError as error:

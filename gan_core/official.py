@@ -1,4 +1,4 @@
-"""Import generators trained with the official CycleGAN/pix2pix project from their `.pth` files.
+"""Import generators trained with the official CycleGAN/pix2pix project, and translate one image.
 
 Those files are bare `state_dict`s: the architecture is not stored, so it is read back from the key
 names and tensor shapes. They are pickles, so they are only ever opened with
@@ -11,20 +11,27 @@ from __future__ import annotations
 import io
 import pickle
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+import numpy as np
 import torch
+import torch.nn.functional as F
+from PIL import Image, UnidentifiedImageError
 from torch import nn
 
 from gan_core.checkpoints import check_state_dict
-from gan_core.errors import CheckpointError
+from gan_core.errors import CheckpointError, ConfigError, ImageDecodeError
 from gan_core.nets.image_to_image import Norm, ResnetGenerator, UnetGenerator
 
 # Statistics old PyTorch versions saved for InstanceNorm layers that never use them.
 STALE_NORM_SUFFIXES = (".running_mean", ".running_var", ".num_batches_tracked")
+# Larger images would need gigabytes of activations on a CPU; ask for a smaller one instead.
+MAX_TRANSLATE_PIXELS = 4096 * 4096
+IMAGE_MODES = {1: "L", 3: "RGB"}
 
 
 @dataclass(frozen=True)
@@ -206,3 +213,100 @@ def load_official_generator(source: str | Path | bytes | BinaryIO) -> tuple[nn.M
     check_state_dict(network, state, f"{name} (read as {arch.describe()})")
     network.load_state_dict(state, strict=True)
     return network.eval(), arch
+
+
+def read_image(path: str | Path) -> Image.Image:
+    """Decode an image file fully, or raise ImageDecodeError saying why it cannot be used."""
+    try:
+        with Image.open(path) as picture:
+            picture.load()
+            return picture.copy()
+    except FileNotFoundError:
+        raise ImageDecodeError(f"input image {path} does not exist") from None
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+        raise ImageDecodeError(
+            f"cannot decode {path} as an image ({type(error).__name__}); use a PNG or JPEG file"
+        ) from None
+
+
+def aligned_half(picture: Image.Image, direction: Literal["AtoB", "BtoA"]) -> Image.Image:
+    """The input half of a pix2pix aligned pair (A left, B right): A for AtoB, B for BtoA."""
+    if direction not in ("AtoB", "BtoA"):
+        raise ConfigError(f"direction must be AtoB or BtoA; got {direction!r}")
+    half = picture.width // 2
+    if half < 1:
+        raise ImageDecodeError(f"a {picture.width}-pixel-wide image cannot be split into an A|B pair")
+    box = (0, 0, half, picture.height) if direction == "AtoB" else (half, 0, 2 * half, picture.height)
+    return picture.crop(box)
+
+
+@contextmanager
+def batch_statistics(network: nn.Module) -> Iterator[None]:
+    """Run batch norm on the batch's own statistics, leaving the stored running statistics untouched.
+
+    The official test script runs pix2pix's U-Net this way unless `--eval` is given, so released
+    weights were judged with it; restoring the buffers keeps repeated translations independent.
+    """
+    norms = [module for module in network.modules() if isinstance(module, nn.modules.batchnorm._BatchNorm)]
+    saved = [{name: buffer.clone() for name, buffer in norm.named_buffers()} for norm in norms]
+    modes = [norm.training for norm in norms]
+    try:
+        for norm in norms:
+            norm.train()
+        yield
+    finally:
+        for norm, buffers, mode in zip(norms, saved, modes, strict=True):
+            for name, value in buffers.items():
+                getattr(norm, name).copy_(value)
+            norm.train(mode)
+
+
+def _uses_batch_statistics(arch: OfficialArch) -> bool:
+    """Only the U-Net with batch norm is translated in train mode (see `batch_statistics`)."""
+    return arch.kind == "unet" and arch.norm == "batch"
+
+
+def _to_size_multiple(images: torch.Tensor, arch: OfficialArch) -> torch.Tensor:
+    """Make height and width multiples of `arch.size_multiple`.
+
+    The ResNet needs at most 3 extra pixels, so it is reflect-padded (exact at the original size).
+    The U-Net may need up to 2^num_downs − 1, and a wide border would distort its batch
+    statistics, so it is resized to the nearest multiple instead (the official script resizes too).
+    """
+    multiple, (height, width) = arch.size_multiple, images.shape[-2:]
+    if arch.kind == "resnet":
+        pad_h, pad_w = -height % multiple, -width % multiple
+        mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+        return F.pad(images, (0, pad_w, 0, pad_h), mode=mode)
+    size = [max(multiple, round(side / multiple) * multiple) for side in (height, width)]
+    return F.interpolate(images, size=size, mode="bicubic", align_corners=False).clamp(-1, 1)
+
+
+def translate_image(generator: nn.Module, arch: OfficialArch, picture: Image.Image) -> Image.Image:
+    """Translate one picture at its own size with an imported official generator.
+
+    Pixels are scaled to [-1, 1] as in training; the output has the input's width and height.
+    """
+    if arch.input_nc not in IMAGE_MODES or arch.output_nc not in IMAGE_MODES:
+        raise CheckpointError(f"cannot translate pictures with a {arch.input_nc}→{arch.output_nc} channel generator")
+    if picture.width * picture.height > MAX_TRANSLATE_PIXELS:
+        raise ImageDecodeError(f"{picture.width}×{picture.height} is too large to translate; resize it to at most "
+                               "4096×4096 pixels")
+    pixels = np.asarray(picture.convert(IMAGE_MODES[arch.input_nc]), dtype=np.float32).reshape(
+        picture.height, picture.width, arch.input_nc)
+    images = torch.from_numpy(pixels).permute(2, 0, 1).unsqueeze(0) / 127.5 - 1
+    generator.eval()
+    with torch.no_grad():
+        device = next(generator.parameters()).device
+        inputs = _to_size_multiple(images, arch).to(device)
+        if _uses_batch_statistics(arch):
+            with batch_statistics(generator):
+                outputs = generator(inputs).cpu()
+        else:
+            outputs = generator(inputs).cpu()
+    if arch.kind == "resnet":
+        outputs = outputs[..., : picture.height, : picture.width]
+    else:
+        outputs = F.interpolate(outputs, size=(picture.height, picture.width), mode="bicubic", align_corners=False)
+    levels = ((outputs[0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    return Image.fromarray(levels.squeeze(2) if arch.output_nc == 1 else levels)  # uint8: mode L or RGB

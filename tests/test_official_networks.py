@@ -7,13 +7,16 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 from safetensors.torch import load_file
 
+from gan_core.cli import main
 from gan_core.errors import CheckpointError
 from gan_core.nets.image_to_image import NLayerDiscriminator, ResnetGenerator, UnetGenerator
-from gan_core.official import OfficialArch, load_official_generator
+from gan_core.official import OfficialArch, load_official_generator, translate_image
 
 REFERENCE = Path("/work/shared/reference")
 KEY_LISTS = REFERENCE / "cyclegan_pix2pix_state_dicts.txt"
@@ -241,3 +244,94 @@ def test_foreign_files_are_refused(tmp_path, content, message):
 def test_missing_file_is_a_checkpoint_error(tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         load_official_generator(tmp_path / "nope.pth")
+
+
+# --- translating one picture (the `translate` CLI) ---------------------------------------------
+
+
+def save_generator_file(tmp_path: Path, network: torch.nn.Module) -> Path:
+    path = tmp_path / "latest_net_G.pth"
+    torch.save(network.state_dict(), path)
+    return path
+
+
+def random_picture(width: int, height: int, seed: int = 0) -> Image.Image:
+    levels = np.random.default_rng(seed).integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    return Image.fromarray(levels)
+
+
+def test_translate_cli_keeps_the_size_and_matches_the_network(tmp_path, capsys):
+    torch.manual_seed(0)
+    network = ResnetGenerator(3, 3, ngf=4, n_blocks=2).eval()
+    checkpoint = save_generator_file(tmp_path, network)
+    random_picture(20, 12).save(tmp_path / "in.png")
+    random_picture(21, 13, seed=1).save(tmp_path / "odd.png")
+
+    assert main(["translate", "--checkpoint", str(checkpoint), "--input", str(tmp_path / "in.png"),
+                 "--out", str(tmp_path / "out.png")]) == 0
+    assert main(["translate", "--checkpoint", str(checkpoint), "--input", str(tmp_path / "odd.png"),
+                 "--out", str(tmp_path / "odd_out.png")]) == 0
+
+    assert "ResNet generator, 2 blocks" in capsys.readouterr().out
+    assert Image.open(tmp_path / "odd_out.png").size == (21, 13)
+    result = np.asarray(Image.open(tmp_path / "out.png"), dtype=np.int16)
+    pixels = torch.from_numpy(np.asarray(Image.open(tmp_path / "in.png"), dtype=np.float32)).permute(2, 0, 1)
+    with torch.no_grad():
+        expected = network(pixels.unsqueeze(0) / 127.5 - 1)[0]
+    expected_levels = ((expected + 1) * 127.5).round().permute(1, 2, 0).numpy().astype(np.int16)
+    assert np.abs(result - expected_levels).max() <= 1
+
+
+def test_translate_direction_picks_a_half_of_an_aligned_pair(tmp_path):
+    torch.manual_seed(0)
+    checkpoint = save_generator_file(tmp_path, ResnetGenerator(3, 3, ngf=4, n_blocks=1))
+    pair = Image.new("RGB", (32, 12))
+    pair.paste(random_picture(16, 12, seed=1), (0, 0))
+    pair.paste(random_picture(16, 12, seed=2), (16, 0))
+    pair.save(tmp_path / "pair.png")
+    random_picture(16, 12, seed=2).save(tmp_path / "b.png")
+
+    for direction, source in (("BtoA", "pair.png"), (None, "b.png")):
+        command = ["translate", "--checkpoint", str(checkpoint), "--input", str(tmp_path / source),
+                   "--out", str(tmp_path / f"{direction}.png")]
+        assert main(command + (["--direction", direction] if direction else [])) == 0
+    assert Image.open(tmp_path / "BtoA.png").size == (16, 12)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "BtoA.png")), np.asarray(Image.open(tmp_path / "None.png")))
+
+
+def test_unet_with_batch_norm_translates_on_batch_statistics_and_keeps_its_buffers(tmp_path):
+    torch.manual_seed(0)
+    network = UnetGenerator(3, 3, num_downs=5, ngf=4, norm="batch")
+    with torch.no_grad():  # make eval-mode and train-mode outputs differ visibly
+        for module in network.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-1, 1)
+    generator, arch = load_official_generator(save_generator_file(tmp_path, network))
+    before = {key: value.clone() for key, value in generator.state_dict().items()}
+    picture = random_picture(40, 24)
+
+    translated = translate_image(generator, arch, picture)
+
+    assert translated.size == (40, 24)
+    assert all(torch.equal(before[key], value) for key, value in generator.state_dict().items())
+    square = random_picture(32, 32, seed=3)
+    pixels = torch.from_numpy(np.asarray(square, dtype=np.float32)).permute(2, 0, 1).unsqueeze(0) / 127.5 - 1
+    with torch.no_grad():
+        train_mode = network.train()(pixels)[0]
+    levels = ((train_mode + 1) * 127.5).round().permute(1, 2, 0).numpy().astype(np.int16)
+    ours = np.asarray(translate_image(generator, arch, square), dtype=np.int16)
+    assert np.abs(ours - levels).max() <= 1
+
+
+def test_translate_cli_reports_bad_inputs_in_one_line(tmp_path, capsys):
+    checkpoint = save_generator_file(tmp_path, ResnetGenerator(3, 3, ngf=4, n_blocks=1))
+    (tmp_path / "broken.png").write_bytes(b"not a picture")
+    cases = [
+        (["--checkpoint", str(tmp_path / "missing.pth"), "--input", str(tmp_path / "broken.png")], "does not exist"),
+        (["--checkpoint", str(checkpoint), "--input", str(tmp_path / "broken.png")], "cannot decode"),
+    ]
+    for arguments, message in cases:
+        assert main(["translate", *arguments, "--out", str(tmp_path / "out.png")]) == 2
+        error = capsys.readouterr().err
+        assert message in error and error.count("\n") == 1
+    assert not (tmp_path / "out.png").exists()
