@@ -1,0 +1,144 @@
+"""One real browser over the real server: start a job and watch its curves grow; move an InfoGAN slider.
+
+Runs Debian's chromium through Playwright (never a downloaded browser). Every wait is bounded and the
+server and any training workers it started are always stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[1]
+TINY = {"width": 8, "image_size": 16, "batch_size": 16, "noise_dim": 8, "steps": 2, "log_every": 1,
+        "sample_every": 2, "checkpoint_every": 2, "device": "cpu"}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} is missing: apt-get install -y chromium"),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.25)
+    pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, digits16):
+    from gan_core.registry import config_for
+    from gan_core.training.jobs import JobManager
+    from gan_core.training.trainer import Trainer
+
+    checkpoints = tmp_path_factory.mktemp("checkpoints")
+    run_dir = tmp_path_factory.mktemp("infogan")
+    Trainer(config_for("infogan", **TINY), run_dir, dataset=digits16).run()
+    shutil.copy(run_dir / "generator.safetensors", checkpoints / "infogan-digits.safetensors")
+    runs = tmp_path_factory.mktemp("runs")
+    port = free_port()
+    env = {**os.environ, "GAN_STUDIO_RUNS": str(runs), "GAN_STUDIO_CHECKPOINTS": str(checkpoints)}
+    log = open(runs.parent / "server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
+         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        def healthy() -> bool:
+            try:
+                return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200
+            except OSError:
+                return False
+
+        wait_until(healthy, 60, "the Streamlit server to start")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+        for job in JobManager(runs).list_jobs():  # workers run in their own session; stop ours
+            if job.status == "running" and job.pid:
+                try:
+                    os.kill(job.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def test_training_job_draws_growing_curves(server, browser):
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{server}/train")
+    for label, value in {"steps": 3000, "batch size": 16, "image size": 16, "log every": 5, "sample every": 100,
+                         "width": 8, "noise dim": 8}.items():
+        field = page.get_by_label(label, exact=True)
+        if not field.is_visible():  # fields in collapsed expanders
+            page.get_by_text("Networks" if label in ("width", "noise dim") else "Logging", exact=True).click()
+        field.fill(str(value))
+        field.press("Tab")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Started job").wait_for(timeout=30_000)
+
+    def points() -> int:
+        return page.evaluate(
+            "() => Math.max(0, ...[...document.querySelectorAll('.js-plotly-plot')]"
+            ".map(plot => (plot.data && plot.data[0] && plot.data[0].x) ? plot.data[0].x.length : 0))"
+        )
+
+    first = wait_until(points, 90, "the loss chart to appear")
+    wait_until(lambda: points() > first, 60, "the loss chart to grow")
+    page.close()
+
+
+def test_infogan_slider_changes_the_image(server, browser):
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{server}/infogan")
+    image = page.locator("[data-testid='stImage'] img").first
+    image.wait_for()
+    before = image.get_attribute("src")
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(10):
+        slider.press("ArrowRight")
+    wait_until(lambda: image.get_attribute("src") != before, 30, "the image to change after moving the slider")
+    page.close()
