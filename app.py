@@ -21,11 +21,18 @@ navigation = st.navigation([
     for path, title, icon, url_path in PAGES
 ])
 
-jobs = job_manager()
-jobs.refresh()
+
+@st.fragment(run_every=5)
+def running_jobs() -> None:
+    """Also starts queued jobs and notices crashed ones, whichever page is open."""
+    jobs = job_manager()
+    jobs.refresh()
+    st.write(f"**Running jobs:** {jobs.count_running()}")
+
+
 with st.sidebar:
     st.caption("GAN Studio")
     st.write(f"**Device:** {describe_device(resolve_device('auto'))}")
-    st.write(f"**Running jobs:** {jobs.count_running()}")
+    running_jobs()
 
 navigation.run()

@@ -37,8 +37,8 @@ for index, spec in enumerate(all_variants().values()):
         path = shipped_model(spec.name)
         if path is not None:
             st.image(preview_png(str(path), path.stat().st_mtime), caption=f"samples from {path.name}")
-        page_file = Path("pages") / f"{spec.page.strip('/')}.py"
-        if page_file.is_file():
-            st.page_link(str(page_file), label=f"Open {spec.page}", icon=":material/arrow_forward:")
+        page_file = f"pages/{spec.page.strip('/')}.py"
+        if (Path(__file__).parent.parent / page_file).is_file():
+            st.page_link(page_file, label=f"Open {spec.page}", icon=":material/arrow_forward:")
         else:
             st.caption(f"Best shown on {spec.page}")

@@ -21,7 +21,7 @@ TINY = {"width": 8, "image_size": 16, "batch_size": 16, "noise_dim": 8, "steps":
 def shipped(tmp_path_factory, digits16) -> Path:
     """A checkpoints folder with tiny stand-ins for the shipped models (2 training steps each)."""
     folder = tmp_path_factory.mktemp("checkpoints")
-    for variant in ("dcgan", "cgan", "infogan"):
+    for variant in ("dcgan", "cgan", "acgan", "infogan"):
         run_dir = tmp_path_factory.mktemp(variant)
         Trainer(config_for(variant, **TINY), run_dir, dataset=digits16).run()
         shutil.copy(run_dir / "generator.safetensors", folder / f"{variant}-digits.safetensors")
@@ -53,7 +53,7 @@ def test_home_lists_every_variant_with_samples_for_shipped_ones(app_env):
     subheaders = [element.value for element in at.subheader]
     assert sorted(subheaders) == sorted(spec.title for spec in variants().values())
     assert len(at.latex) == len(subheaders)
-    assert len(image_sources(at)) == 3  # dcgan, cgan, infogan stand-ins (with acgan 4: same code path)
+    assert len(image_sources(at)) == 4  # the dcgan, cgan, acgan and infogan stand-ins
     assert "Running jobs:** 0" in " ".join(element.value for element in at.sidebar.markdown)
 
 
@@ -121,6 +121,8 @@ def test_infogan_slider_changes_the_image(app_env):
 
 def test_conditional_labels_change_the_grids(app_env):
     at = open_page("pages/conditional.py")
+    models = at.selectbox(key="conditional.model")
+    assert [option.split(" ")[0] for option in models.options] == ["acgan-digits", "cgan-digits"]
     before = image_sources(at)
     assert len(before) == 3 + 1  # three default labels and the interpolation row
     at.multiselect(key="conditional.labels").set_value([7]).run()
@@ -128,3 +130,6 @@ def test_conditional_labels_change_the_grids(app_env):
     after = image_sources(at)
     assert len(after) == 2 and after[0] not in before
     assert [caption for element in at.get("image") for caption in element.captions if caption] == ["label 7"]
+    models.select_index(1).run()
+    assert not at.exception
+    assert image_sources(at)[0] != after[0]

@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -279,6 +280,8 @@ class JobManager:
         with open(run_dir / LOG_FILE, "a") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True, env=env)
+        # Reap the worker when it exits so a long-lived app does not collect zombies.
+        threading.Thread(target=process.wait, name=f"reap-{job_id}", daemon=True).start()
         with self._connect() as db:  # the worker also records itself; whichever comes first is the same pid
             db.execute("UPDATE jobs SET pid = ?, pid_start = ? WHERE id = ? AND status = 'running' AND pid IS NULL",
                        (process.pid, process_start_time(process.pid), job_id))
