@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--checkpoint", type=Path, required=True)
     evaluate.add_argument("--n", type=int, default=1000, help="samples to generate")
     evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--judge", type=Path, help="judge classifier (default: the shipped one)")
+
+    judge = commands.add_parser("train-judge", help="train the digits judge classifier used by `evaluate`")
+    judge.add_argument("--out", type=Path, required=True)
+    judge.add_argument("--epochs", type=int, default=40)
+    judge.add_argument("--seed", type=int, default=0)
+    judge.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
 
     translate = commands.add_parser("translate", help="translate one image with an official CycleGAN/pix2pix .pth")
     translate.add_argument("--checkpoint", type=Path, required=True, help="official generator state_dict (.pth)")
@@ -144,7 +151,18 @@ def _translate(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from gan_core.metrics import evaluate_checkpoint
 
-    print(json.dumps(evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed), indent=2))
+    print(json.dumps(evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed, judge_path=args.judge), indent=2))
+    return 0
+
+
+def _train_judge(args: argparse.Namespace) -> int:
+    from gan_core.judge import train_and_save_judge
+
+    from gan_core.device import resolve_device
+
+    device = resolve_device(args.device)
+    judge = train_and_save_judge(args.out, epochs=args.epochs, seed=args.seed, device=str(device))
+    print(json.dumps({"held_out_accuracy": round(judge.held_out_accuracy, 4), "out": str(args.out)}))
     return 0
 
 
@@ -158,7 +176,7 @@ def _variants(_: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"train": _train, "sample": _sample, "evaluate": _evaluate, "variants": _variants,
+    handlers = {"train": _train, "sample": _sample, "evaluate": _evaluate, "train-judge": _train_judge, "variants": _variants,
                 "translate": _translate}
     try:
         return handlers[args.command](args)
