@@ -6,7 +6,7 @@ layout so a wrong label or code gives a message rather than an index error.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

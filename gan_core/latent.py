@@ -7,8 +7,8 @@ variant without knowing which one it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F

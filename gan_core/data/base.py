@@ -7,8 +7,8 @@ per-sample Python or PIL work inside the loop.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

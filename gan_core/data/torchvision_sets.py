@@ -6,8 +6,8 @@ The whole set is converted once to a uint8 tensor, so training never touches PIL
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch

@@ -8,11 +8,10 @@ knows nothing of objectives: a variant's `train_step` returns named scalars and 
 from __future__ import annotations
 
 import json
-import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
 
 import torch
 

@@ -7,7 +7,7 @@ loss terms, weight clipping, gradient penalty) so each paper's variant states on
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
