@@ -7,7 +7,7 @@ discriminator loss is returned as its two named halves, `D_real` and `D_fake`.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
