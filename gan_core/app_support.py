@@ -35,7 +35,8 @@ def checkpoints_dir() -> Path:
 
 
 def job_manager() -> JobManager:
-    return JobManager(runs_dir())
+    """The job store; $GAN_STUDIO_MAX_JOBS jobs may train at once (default 1: a laptop has few cores)."""
+    return JobManager(runs_dir(), max_concurrent=int(os.environ.get("GAN_STUDIO_MAX_JOBS", "1")))
 
 
 def new_session_id() -> str:

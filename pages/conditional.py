@@ -12,7 +12,7 @@ def cached_model(path: str, modified: float):
 
 st.title("Conditional generation")
 st.write("A conditional GAN takes the class label as an input, so you decide what it draws; the noise seed "
-         "decides the style.")
+         "decides the style. Every row below uses the same noise, so only the label changes between rows.")
 
 choices = conditional_models()
 if not choices:
@@ -34,7 +34,7 @@ seed = columns[1].number_input("Seed", 0, 2**31 - 1, 0, key="conditional.seed")
 if not chosen:
     st.info("Choose at least one label.")
 for label in chosen:
-    st.image(sample_png(model, per_label, int(seed) + label, columns=per_label, scale=3, labels=label),
+    st.image(sample_png(model, per_label, int(seed), columns=per_label, scale=3, labels=label),
              caption=f"label {classes[label]}")
 
 st.subheader("Interpolation")

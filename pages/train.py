@@ -43,6 +43,20 @@ def job_label(job) -> str:
     return f"{job.name} · {job.id}"
 
 
+def act(action, job_id: str) -> None:
+    """Button callback: run a job action; a user-facing error is shown on the next run."""
+    try:
+        action(job_id)
+    except GanStudioError as error:
+        st.session_state["job_error"] = str(error)
+
+
+def resume_and_start(job_id: str) -> None:
+    manager = job_manager()
+    manager.resume(job_id)
+    manager.refresh()
+
+
 def curves_figure(title: str, series: dict[str, tuple[list[int], list[float]]], smoothing: float, log_y: bool):
     figure = go.Figure()
     for name, (steps, values) in series.items():
@@ -103,8 +117,9 @@ if submitted:
 @st.fragment(run_every=2)
 def dashboard() -> None:
     jobs.refresh()
-    all_jobs = jobs.list_jobs()
     st.header("Jobs")
+    mine_only = st.toggle("Only this session's jobs", key="mine_only")
+    all_jobs = jobs.list_jobs(session=st.session_state.get("session_id") if mine_only else None)
     if not all_jobs:
         st.info("No training jobs yet: start one above.")
         return
@@ -124,19 +139,14 @@ def dashboard() -> None:
                              key="selected_job")]
 
     actions = st.columns(4)
-    try:
-        if actions[0].button("Cancel", disabled=job.status not in ("queued", "running")):
-            jobs.cancel(job.id)
-            st.rerun(scope="fragment")
-        if actions[1].button("Resume", disabled=not jobs.can_resume(job)):
-            jobs.resume(job.id)
-            jobs.refresh()
-            st.rerun(scope="fragment")
-        if actions[2].button("Delete", disabled=job.status == "running"):
-            jobs.delete(job.id)
-            st.rerun(scope="fragment")
-    except GanStudioError as error:
-        st.error(str(error))
+    actions[0].button("Cancel", key="job.cancel", on_click=act, args=(jobs.cancel, job.id),
+                      disabled=job.status not in ("queued", "running"))
+    actions[1].button("Resume", key="job.resume", on_click=act, args=(resume_and_start, job.id),
+                      disabled=not jobs.can_resume(job))
+    actions[2].button("Delete", key="job.delete", on_click=act, args=(jobs.delete, job.id),
+                      disabled=job.status == "running")
+    if "job_error" in st.session_state:
+        st.error(st.session_state.pop("job_error"))
     generator = jobs.generator_path(job.id)
     if job.status == "finished" and generator is not None:
         actions[3].download_button("Download generator", generator.read_bytes(), file_name=f"{job.id}.safetensors",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -105,6 +106,44 @@ def test_train_runs_a_tiny_job_to_the_end(app_env):
     assert len(at.get("plotly_chart")) >= 4  # losses per network, D(x)/D(G(z)), grad norms, speed
     assert image_sources(at), "the latest sample grid is shown"
     assert any(element.proto.label == "Download generator" for element in at.get("download_button"))
+    assert at.button(key="job.resume").disabled and at.button(key="job.cancel").disabled
+
+    at.button(key="job.delete").click().run()
+    assert not at.exception
+    assert "No training jobs yet" in at.info[0].value
+    assert not any((Path(os.environ["GAN_STUDIO_RUNS"])).glob("*/generator.safetensors"))
+
+
+def wait_for_status(at: AppTest, statuses: tuple[str, ...]) -> str:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        status = at.dataframe[0].value["status"].iloc[0]
+        if status in statuses:
+            return status
+        time.sleep(0.5)
+    pytest.fail(f"job still {status}")
+
+
+def test_cancel_and_resume_from_the_jobs_table(app_env):
+    from gan_core.app_support import job_manager
+
+    jobs = job_manager()
+    job_id = jobs.submit(config_for("dcgan", **{**TINY, "steps": 100_000, "checkpoint_every": 1000}))
+    at = open_page("pages/train.py")
+    assert wait_for_status(at, ("running",)) == "running"
+    while jobs.get(job_id).step < 2:
+        time.sleep(0.2)
+    at.button(key="job.cancel").click().run()
+    assert wait_for_status(at, ("cancelled", "failed")) == "cancelled"
+    cancelled_at = jobs.get(job_id).step
+    at.button(key="job.resume").click().run()
+    assert jobs.get(job_id).status in ("queued", "running")
+    at.button(key="job.cancel").click().run()
+    assert wait_for_status(at, ("cancelled", "failed")) == "cancelled"
+    assert jobs.get(job_id).step >= cancelled_at >= 2
+    assert f"from step {cancelled_at}" in jobs.log_tail(job_id, 50), "the second run continued from the checkpoint"
 
 
 def test_infogan_slider_changes_the_image(app_env):
