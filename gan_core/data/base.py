@@ -72,7 +72,7 @@ DatasetLoader = Callable[[int, str | None], ImageDataset]
 
 
 def _catalogue() -> dict[str, tuple[str, DatasetLoader]]:
-    from gan_core.data import digits, folder, torchvision_sets
+    from gan_core.data import digits, embedded_tasks, folder, paired, torchvision_sets
 
     entries: dict[str, tuple[str, DatasetLoader]] = {
         "digits": ("scikit-learn handwritten digits (embedded, offline)", digits.load_digits),
@@ -80,10 +80,15 @@ def _catalogue() -> dict[str, tuple[str, DatasetLoader]]:
     }
     for name, description in torchvision_sets.DESCRIPTIONS.items():
         entries[name] = (description, torchvision_sets.loader_for(name))
+    for name, task in embedded_tasks.TASKS.items():
+        entries[name] = (task.description, task.load)
+    entries["translation_folder"] = (
+        "your own image-to-image data: train/ with A|B pairs, or trainA/ trainB/ folders", paired.load_translation_folder)
     return entries
 
 
-DATASETS = ("digits", "mnist", "fashion_mnist", "kmnist", "cifar10", "folder")
+DATASETS = ("digits", "mnist", "fashion_mnist", "kmnist", "cifar10", "folder",
+            "edges2photo", "gray2color", "photo2sketch", "translation_folder")
 
 
 def load_dataset(name: str, image_size: int, root: str | None = None) -> ImageDataset:

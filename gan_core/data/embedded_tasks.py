@@ -1,0 +1,162 @@
+"""Offline image-to-image tasks made only from photos shipped inside scikit-image and scikit-learn.
+
+There is no paired-photo data set on disk, so the input domain is computed from the photo: an edge
+map (Canny) or its grayscale. Training data are many random crops at several scales of the
+training photos; the cat photo (skimage `chelsea`) is held out whole, so evaluation is on a scene
+the networks never saw. Crops are drawn with a fixed NumPy seed: the data set is the same each load.
+
+`photo2sketch` is unpaired (CycleGAN): its B domain is a pencil-sketch filter of *other* photos than
+its A domain, so no A image has its B counterpart. Every synthesised domain is named in
+`synthesised`, which the pages show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy import ndimage
+from skimage import data as skimage_data
+from skimage import feature
+from skimage.color import rgb2gray
+from skimage.transform import rescale
+
+from gan_core.data.paired import PairedDataset, load_size, make_paired_dataset
+from gan_core.data.resize import resize_uint8
+
+TRAIN_PHOTOS = ("astronaut", "coffee", "rocket", "china", "flower", "immunohistochemistry")
+HELD_OUT_PHOTOS = ("chelsea",)
+SCALES = (1.0, 0.7, 0.5)
+CROP_BUDGET_BYTES = 96 * 1024 * 1024  # per domain; fewer crops at large image sizes
+MAX_CROPS = 2048
+HELD_OUT_CROPS = 16
+SEED = 7
+
+Filter = Callable[[np.ndarray], np.ndarray]
+
+
+def photo(name: str) -> np.ndarray:
+    """An embedded RGB photo as (H, W, 3) uint8: scikit-learn's two samples or a scikit-image one."""
+    if name in ("china", "flower"):
+        from sklearn.datasets import load_sample_image
+
+        return load_sample_image(f"{name}.jpg")
+    return getattr(skimage_data, name)()
+
+
+def example_photo() -> np.ndarray:
+    """The held-out photo, also the default picture to translate on the page."""
+    return photo(HELD_OUT_PHOTOS[0])
+
+
+def _as_uint8_rgb(values: np.ndarray) -> np.ndarray:
+    """A float [0, 1] grayscale or colour array as (H, W, 3) uint8."""
+    values = np.clip(np.rint(values * 255.0), 0, 255).astype(np.uint8)
+    return np.repeat(values[..., None], 3, axis=2) if values.ndim == 2 else values
+
+
+def edges(rgb: np.ndarray) -> np.ndarray:
+    """Black Canny edges on white, like the edge maps of the official edges2* sets."""
+    lines = feature.canny(rgb2gray(rgb), sigma=2.0)
+    return _as_uint8_rgb(1.0 - lines.astype(np.float64))
+
+
+def grayscale(rgb: np.ndarray) -> np.ndarray:
+    return _as_uint8_rgb(rgb2gray(rgb))
+
+
+def pencil_sketch(rgb: np.ndarray) -> np.ndarray:
+    """Colour-dodge of the grayscale with its blurred negative: the classic pencil-sketch filter."""
+    gray = rgb2gray(rgb)
+    blurred_negative = ndimage.gaussian_filter(1.0 - gray, sigma=4.0)
+    return _as_uint8_rgb(np.clip(gray / np.maximum(1.0 - blurred_negative, 1e-3), 0.0, 1.0))
+
+
+def identity(rgb: np.ndarray) -> np.ndarray:
+    return rgb
+
+
+def _at_scale(rgb: np.ndarray, scale: float) -> np.ndarray:
+    if scale == 1.0:
+        return rgb
+    return _as_uint8_rgb(rescale(rgb, scale, channel_axis=2, anti_aliasing=True))
+
+
+def _random_crops(
+    photos: tuple[str, ...], filters: tuple[Filter, Filter], size: int, count: int, rng: np.random.Generator,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`count` random crops spread over photos and scales, through both domain filters, at size×size.
+
+    Crops are taken at up to twice `size` and resized, so each keeps more of the scene. The filters
+    run on the whole rescaled photo, not on the crop, so edges at crop borders are real.
+    """
+    sources = []
+    for name in photos:
+        for scale in SCALES:
+            rgb = _at_scale(photo(name), scale)
+            if min(rgb.shape[:2]) >= size or scale == SCALES[0]:
+                sources.append((filters[0](rgb), filters[1](rgb)))
+    per_source = -(-count // len(sources))
+    batches_a, batches_b = [], []
+    for image_a, image_b in sources:
+        height, width = image_a.shape[:2]
+        side = min(2 * size, height, width)
+        tops = rng.integers(0, height - side + 1, per_source)
+        lefts = rng.integers(0, width - side + 1, per_source)
+        for image, batches in ((image_a, batches_a), (image_b, batches_b)):
+            crops = np.stack([image[top:top + side, left:left + side] for top, left in zip(tops, lefts)])
+            batches.append(resize_uint8(torch.from_numpy(crops).permute(0, 3, 1, 2), size))
+    order = torch.from_numpy(rng.permutation(per_source * len(sources))[:count])
+    return torch.cat(batches_a)[order], torch.cat(batches_b)[order]
+
+
+@dataclass(frozen=True)
+class EmbeddedTask:
+    """One offline task: how each domain is made from a photo and whether A and B are the same scene."""
+
+    name: str
+    description: str
+    filter_a: Filter
+    filter_b: Filter
+    aligned: bool
+    synthesised: str
+
+    def load(self, image_size: int, root: str | None = None) -> PairedDataset:
+        rng = np.random.default_rng(SEED)
+        stored = load_size(image_size)
+        count = int(min(MAX_CROPS, max(64, CROP_BUDGET_BYTES // (3 * stored * stored))))
+        if self.aligned:
+            train_a, train_b = _random_crops(TRAIN_PHOTOS, (self.filter_a, self.filter_b), stored, count, rng)
+        else:  # disjoint photo sets: A from the first half, B from the second
+            half = len(TRAIN_PHOTOS) // 2
+            train_a, _ = _random_crops(TRAIN_PHOTOS[:half], (self.filter_a, identity), stored, count, rng)
+            _, train_b = _random_crops(TRAIN_PHOTOS[half:], (identity, self.filter_b), stored, count, rng)
+        test_a, test_b = _random_crops(HELD_OUT_PHOTOS, (self.filter_a, self.filter_b), image_size, HELD_OUT_CROPS, rng)
+        return make_paired_dataset(self.name, train_a, train_b, test_a, test_b, image_size, self.aligned,
+                                   description=self.description, synthesised=self.synthesised)
+
+
+TASKS: dict[str, EmbeddedTask] = {
+    task.name: task for task in (
+        EmbeddedTask(
+            "edges2photo", "pix2pix: Canny edge map → photo, crops of scikit-image/scikit-learn photos (offline)",
+            edges, identity, aligned=True,
+            synthesised="domain A (edge maps) is computed from the photos with a Canny filter"),
+        EmbeddedTask(
+            "gray2color", "pix2pix: grayscale → colour photo, crops of scikit-image/scikit-learn photos (offline)",
+            grayscale, identity, aligned=True,
+            synthesised="domain A (grayscale) is computed from the colour photos"),
+        EmbeddedTask(
+            "photo2sketch", "CycleGAN: colour photos ↔ pencil sketches of other photos, unpaired (offline)",
+            identity, pencil_sketch, aligned=False,
+            synthesised="domain B (pencil sketches) is synthesised with a colour-dodge filter, not drawn by hand"),
+    )
+}
+
+
+def synthesised_note(dataset_name: str) -> str:
+    """What was synthesised in an embedded task, or '' for other data sets (shown by the pages)."""
+    task = TASKS.get(dataset_name)
+    return task.synthesised if task else ""

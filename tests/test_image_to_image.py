@@ -1,0 +1,165 @@
+"""pix2pix and CycleGAN: data layouts, batches, training, checkpoints and exact resume."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gan_core.checkpoints import load_generator
+from gan_core.data import load_dataset
+from gan_core.data.paired import PairBatchSource, load_translation_folder, make_paired_dataset, random_crop_flip
+from gan_core.errors import DatasetUnavailableError
+from gan_core.registry import config_for, get_variant
+from gan_core.training import train
+from gan_core.training.run_files import RunFiles
+
+torch.set_num_threads(1)
+
+VARIANTS = ["pix2pix", "cyclegan"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+    yield
+
+
+def _write(path, array):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path)
+
+
+@pytest.fixture
+def aligned_folder(tmp_path):
+    """train/ with A|B images: A is a colour square, B its negative, so each pair is checkable."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "facades_like"
+    for split, count in (("train", 4), ("test", 2)):
+        for i in range(count):
+            a = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+            _write(root / split / f"{i}.png", np.concatenate([a, 255 - a], axis=1))
+    (root / "train" / "notes.txt").write_text("not an image")
+    return root
+
+
+@pytest.fixture
+def unpaired_folder(tmp_path):
+    root = tmp_path / "horse2zebra_like"
+    for folder, value, count in (("trainA", 30, 3), ("trainB", 220, 5), ("testA", 30, 1), ("testB", 220, 1)):
+        for i in range(count):
+            _write(root / folder / f"{i}.jpg", np.full((36, 48, 3), value, dtype=np.uint8))
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny_pairs():
+    """A 32×32 aligned dataset (B = negative of A) small enough for a step in well under a second."""
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randint(0, 256, (8, 3, 36, 36), dtype=torch.uint8, generator=generator)
+    return make_paired_dataset("tiny", a, 255 - a, a[:2, :, :32, :32], 255 - a[:2, :, :32, :32], 32, aligned=True)
+
+
+def tiny_config(variant, steps, **overrides):
+    values = dict(steps=steps, image_size=32, width=8, batch_size=2, device="cpu", log_every=1,
+                  sample_every=1000, checkpoint_every=1000, seed=3, extra={"n_blocks": 1})
+    values.update(overrides)
+    return config_for(variant, **values)
+
+
+def test_aligned_layout_splits_a_left_b_right(aligned_folder):
+    dataset = load_translation_folder(32, str(aligned_folder))
+    assert dataset.aligned and dataset.image_shape == (3, 32, 32)
+    assert dataset.images.shape[0] == 4 and dataset.test_images.shape[0] == 2
+    total = dataset.images.int() + dataset.targets.int()
+    assert (total - 255).abs().float().mean() < 3, "B is the negative of A, pair by pair"
+
+
+def test_unpaired_layout_reads_four_folders(unpaired_folder):
+    dataset = load_translation_folder(16, str(unpaired_folder))
+    assert not dataset.aligned
+    assert dataset.images.shape[0] == 3 and dataset.targets.shape[0] == 5
+    assert dataset.test_images.shape == (1, 3, 16, 16) and dataset.test_targets.shape == (1, 3, 16, 16)
+    assert int(dataset.images.float().mean()) == 30 and int(dataset.targets.float().mean()) == 220
+
+
+def test_folder_without_a_layout_says_what_is_expected(tmp_path):
+    with pytest.raises(DatasetUnavailableError, match="trainA"):
+        load_translation_folder(32, str(tmp_path))
+
+
+def test_aligned_batches_share_crop_and_flip(tiny_pairs):
+    torch.manual_seed(0)
+    a, b = PairBatchSource(tiny_pairs, 16, torch.device("cpu"), aligned=True)()
+    assert a.shape == b.shape == (16, 3, 32, 32)
+    torch.testing.assert_close(a + b, torch.zeros_like(a), atol=1e-5, rtol=0)
+
+
+def test_crop_and_flip_are_one_gather():
+    images = torch.arange(2 * 1 * 4 * 4).reshape(2, 1, 4, 4)
+    out = random_crop_flip(images, 2, torch.tensor([0, 2]), torch.tensor([1, 0]), torch.tensor([False, True]))
+    assert torch.equal(out[0, 0], images[0, 0, 0:2, 1:3])
+    assert torch.equal(out[1, 0], images[1, 0, 2:4, 0:2].flip(-1))
+
+
+def test_pix2pix_refuses_unpaired_data(unpaired_folder):
+    dataset = load_translation_folder(16, str(unpaired_folder))
+    with pytest.raises(DatasetUnavailableError, match="aligned"):
+        PairBatchSource(dataset, 2, torch.device("cpu"), aligned=True)
+
+
+def test_embedded_task_is_registered_and_holds_out_a_photo():
+    dataset = load_dataset("edges2photo", 32)
+    assert dataset.aligned and dataset.image_shape == (3, 32, 32)
+    assert dataset.test_images.shape[0] > 0 and "Canny" in dataset.synthesised
+    assert dataset.images.float().mean() > 200, "domain A is mostly white: black edges on white"
+    assert torch.equal(dataset.images[:, 0], dataset.images[:, 1]), "edge maps are gray"
+    assert not torch.equal(dataset.targets[:, 0], dataset.targets[:, 1]), "domain B is the colour photo"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_variant_trains_with_finite_losses_and_round_trips(variant, tiny_pairs, tmp_path):
+    assert get_variant(variant).image_to_image
+    result = train(tiny_config(variant, 2), tmp_path, dataset=tiny_pairs)
+    assert result.status == "finished", result.message
+    rows = list(RunFiles(tmp_path).read_metrics())
+    assert [row["step"] for row in rows] == [1, 2]
+    for row in rows:
+        assert all(math.isfinite(value) for value in row.values()), row
+    names = {"pix2pix": {"G_GAN", "G_L1", "D_real", "D_fake"},
+             "cyclegan": {"D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B"}}[variant]
+    assert names <= set(rows[-1])
+    loaded = load_generator(tmp_path / "generator.safetensors")
+    assert loaded.variant == variant and loaded.layout is None and loaded.step == 2
+    model = get_variant(variant).model_class(tiny_config(variant, 2), (3, 32, 32), 0)
+    reference = model.generator.state_dict()
+    assert set(loaded.generator.state_dict()) == set(reference)
+    if variant == "cyclegan":
+        assert {"a_to_b", "b_to_a"} == set(dict(loaded.generator.named_children()))
+    assert RunFiles(tmp_path).sample_paths(), "a preview grid is written"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_resume_continues_as_if_never_stopped(variant, tiny_pairs, tmp_path):
+    straight = train(tiny_config(variant, 2), tmp_path / "straight", dataset=tiny_pairs)
+    train(tiny_config(variant, 1), tmp_path / "split", dataset=tiny_pairs)
+    resumed = train(tiny_config(variant, 2), tmp_path / "split", dataset=tiny_pairs, resume=True)
+    assert straight.status == resumed.status == "finished"
+    a = torch.load(tmp_path / "straight" / "resume.pt", weights_only=True)
+    b = torch.load(tmp_path / "split" / "resume.pt", weights_only=True)
+    assert a["step"] == b["step"] == 2
+    for key, value in a["model"].items():
+        if isinstance(value, torch.Tensor):
+            torch.testing.assert_close(b["model"][key], value, rtol=1e-5, atol=1e-5, msg=key)
+        else:
+            assert repr(b["model"][key]) == repr(value), key
+    for name, state in a["optimizers"].items():
+        assert [g["lr"] for g in state["param_groups"]] == [g["lr"] for g in b["optimizers"][name]["param_groups"]]
+
+
+def test_cyclegan_pool_and_step_survive_resume(tiny_pairs, tmp_path):
+    train(tiny_config("cyclegan", 2), tmp_path, dataset=tiny_pairs)
+    state = torch.load(tmp_path / "resume.pt", weights_only=True)["model"]
+    assert state["pool_a._extra_state"]["images"].shape == (4, 3, 32, 32), "2 steps × batch 2 fakes pooled"
+    assert state["_extra_state"]["steps_done"] == 2
