@@ -160,3 +160,19 @@ def synthesised_note(dataset_name: str) -> str:
     """What was synthesised in an embedded task, or '' for other data sets (shown by the pages)."""
     task = TASKS.get(dataset_name)
     return task.synthesised if task else ""
+
+
+def input_filter(dataset_name: str, direction: str) -> tuple[Filter, str] | None:
+    """How to make a translator's input from an ordinary photo, as its training data was made.
+
+    For `edges2photo` A→B that is the Canny edge map; None when a photo is already a valid input
+    (or the data set is not an embedded task).
+    """
+    task = TASKS.get(dataset_name)
+    if task is None:
+        return None
+    chosen = task.filter_a if direction == "AtoB" else task.filter_b
+    if chosen is identity:
+        return None
+    return chosen, f"the input was made from your picture with the {chosen.__name__.replace('_', ' ')} filter, " \
+                   "as the training data were"

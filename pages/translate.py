@@ -1,0 +1,97 @@
+"""Image-to-image translation: one picture through a pix2pix or CycleGAN generator, ours or official."""
+
+import streamlit as st
+
+from gan_core.app_support import available_models
+from gan_core.errors import GanStudioError
+from gan_core.grids import png_bytes
+from gan_core.translation import MAX_SIDE, example_picture, load_official_translator, load_translator, translate
+from gan_core.uploads import decode_image, describe_limits
+
+TRAINED, OFFICIAL = "A GAN Studio model", "An official CycleGAN/pix2pix .pth generator"
+
+
+@st.cache_resource(show_spinner="Loading the translator…")
+def cached_translator(path: str, modified: float):
+    return load_translator(path)
+
+
+@st.cache_resource(show_spinner="Importing the official generator…", max_entries=2)
+def cached_official(data: bytes, name: str):
+    return load_official_translator(data, name)
+
+
+@st.cache_data(show_spinner=False)
+def cached_example():
+    return example_picture()
+
+
+st.title("Image-to-image translation")
+st.write("A pix2pix model maps pictures of one kind to another, trained on aligned pairs; a CycleGAN learns two "
+         "directions from unpaired collections and can map its output back, which shows what the cycle keeps.")
+
+source = st.radio("Model", [TRAINED, OFFICIAL], horizontal=True, key="translate.source")
+translator = None
+try:
+    if source == TRAINED:
+        choices = available_models(lambda spec: spec.image_to_image)
+        if not choices:
+            st.info("No pix2pix or CycleGAN model yet: train one on the Train page (datasets edges2photo, "
+                    "gray2color, photo2sketch) or import an official .pth generator above.")
+            st.stop()
+        choice = st.selectbox("Translator", choices, format_func=lambda c: c.label, key="translate.model")
+        translator = cached_translator(str(choice.path), choice.modified)
+    else:
+        weights = st.file_uploader("Official generator (.pth, e.g. latest_net_G.pth)", type=["pth"],
+                                   key="translate.official")
+        st.caption("Read with torch.load(weights_only=True): a file that tries to run code is refused.")
+        if weights is None:
+            st.info("Upload a generator saved by the official project to translate with it.")
+            st.stop()
+        translator = cached_official(weights.getvalue(), weights.name)
+except GanStudioError as error:
+    st.error(str(error))
+    st.stop()
+
+st.caption(translator.title)
+if translator.note:
+    st.info(f"Synthesised training data: {translator.note}.")
+
+upload = st.file_uploader("Picture", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"], key="translate.picture")
+st.caption(f"Accepted: {describe_limits()}. Without an upload the held-out cat photo (never trained on) is used.")
+if upload is None:
+    picture, picture_name = cached_example(), "example"
+else:
+    try:
+        picture, picture_name = decode_image(upload.getvalue()), upload.name.rsplit(".", 1)[0]
+    except GanStudioError as error:
+        st.error(str(error))
+        st.stop()
+
+direction = "AtoB"
+if translator.has_cycle:
+    direction = st.radio("Direction", translator.directions, horizontal=True, key="translate.direction",
+                         format_func=lambda d: {"AtoB": "A → B (G_A)", "BtoA": "B → A (G_B)"}[d])
+
+try:
+    result = translate(translator, picture, direction)
+except GanStudioError as error:
+    st.error(str(error))
+    st.stop()
+
+st.caption(f"Pictures are translated whole (no tiles); a longest side over {MAX_SIDE} px is shrunk to "
+           f"{MAX_SIDE} px first, keeping the aspect ratio.")
+if result.shrunk_from:
+    st.caption(f"This picture was {result.shrunk_from[0]}×{result.shrunk_from[1]} px and was shrunk to "
+               f"{result.source.width}×{result.source.height} px.")
+if result.prepared:
+    st.caption(f"Note: {result.prepared}.")
+
+panels = [("Input", result.source), ("Translation", result.output)]
+if result.reconstruction is not None:
+    panels.append(("Reconstruction (back through the other generator)", result.reconstruction))
+for column, (caption, image) in zip(st.columns(len(panels)), panels):
+    column.image(image, caption=caption)
+
+st.download_button("Download the translation (PNG)", png_bytes(result.output),
+                   file_name=f"{picture_name}-{direction}.png", mime="image/png", key="translate.download")

@@ -1,0 +1,145 @@
+"""The translate page and its engine: tiny pix2pix/CycleGAN checkpoints made in tmp, driven by AppTest."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from gan_core.checkpoints import DatasetInfo, save_generator
+from gan_core.errors import CheckpointError, ConfigError
+from gan_core.registry import config_for, get_variant
+from gan_core.translation import MAX_SIDE, load_official_translator, load_translator, translate
+
+torch.set_num_threads(1)
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "translate.py")
+
+
+def _save_tiny(folder: Path, variant: str, dataset: str) -> Path:
+    config = config_for(variant, image_size=32, width=8, dataset=dataset, extra={"n_blocks": 1})
+    torch.manual_seed(0)
+    model = get_variant(variant).model_class(config, (3, 32, 32), 0)
+    path = folder / f"{variant}-{dataset}.safetensors"
+    save_generator(path, model.generator, config, None, DatasetInfo(dataset, (3, 32, 32), []), 1)
+    return path
+
+
+@pytest.fixture(scope="module")
+def translators(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("checkpoints")
+    _save_tiny(folder, "cyclegan", "photo2sketch")
+    _save_tiny(folder, "pix2pix", "edges2photo")
+    return folder
+
+
+@pytest.fixture
+def page_env(monkeypatch, tmp_path, translators):
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(translators))
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def image_urls(at: AppTest) -> list[str]:
+    return [url for element in at.get("image") for url in element.value]
+
+
+def test_first_load_translates_the_example_with_a_cycle(page_env):
+    at = open_page()
+    assert at.selectbox(key="translate.model").value.variant == "cyclegan"
+    images = image_urls(at)
+    assert len(images) == 3, "input, translation and reconstruction side by side"
+    assert any("synthesised" in info.value.lower() for info in at.info)
+    assert at.get("download_button"), "a PNG download is offered"
+    at.radio(key="translate.direction").set_value("BtoA").run()
+    assert not at.exception
+    assert any("filter" in caption.value for caption in at.caption), "B input derived as in training"
+
+
+def test_pix2pix_shows_input_and_output_only(page_env):
+    at = open_page()
+    model = at.selectbox(key="translate.model")
+    model.select_index(next(i for i, label in enumerate(model.options) if "pix2pix" in label)).run()
+    assert not at.exception
+    assert len(image_urls(at)) == 2
+    assert not [radio for radio in at.radio if radio.key == "translate.direction"]
+
+
+def test_page_without_translators_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "none"))
+    at = open_page()
+    assert any("No pix2pix or CycleGAN model" in info.value for info in at.info)
+
+
+def test_translation_keeps_aspect_ratio_and_shrinks_large_pictures(translators):
+    translator = load_translator(translators / "cyclegan-photo2sketch.safetensors")
+    assert translator.has_cycle and translator.directions == ["AtoB", "BtoA"]
+    wide = Image.new("RGB", (1200, 300), (200, 40, 40))
+    result = translate(translator, wide, "AtoB")
+    assert result.shrunk_from == (1200, 300)
+    assert result.source.size == result.output.size == result.reconstruction.size == (MAX_SIDE, 128)
+    with pytest.raises(ConfigError):
+        translate(load_translator(translators / "pix2pix-edges2photo.safetensors"), wide, "BtoA")
+
+
+def test_pix2pix_input_is_derived_like_its_training_data(translators):
+    translator = load_translator(translators / "pix2pix-edges2photo.safetensors")
+    result = translate(translator, Image.new("RGB", (70, 50), (10, 120, 200)))
+    assert result.reconstruction is None and result.output.size == (70, 50)
+    assert "edges" in result.prepared
+    assert np.asarray(result.source).min() == 255, "a flat picture has no edges"
+
+
+def test_official_generator_translates_one_way(tmp_path):
+    from gan_core.nets.image_to_image import ResnetGenerator
+
+    buffer = io.BytesIO()
+    torch.save(ResnetGenerator(3, 3, 8, "instance", False, 2).state_dict(), buffer)
+    translator = load_official_translator(buffer.getvalue(), "latest_net_G.pth")
+    assert not translator.has_cycle and "ResNet" in translator.title
+    result = translate(translator, Image.new("RGB", (33, 21)))
+    assert result.output.size == (33, 21) and result.reconstruction is None
+
+
+def test_noise_generators_are_refused(tmp_path, digits16):
+    from gan_core.training import train
+
+    config = config_for("dcgan", steps=1, image_size=16, width=8, batch_size=4, device="cpu", noise_dim=8)
+    train(config, tmp_path, dataset=digits16)
+    with pytest.raises(CheckpointError, match="does not translate"):
+        load_translator(tmp_path / "generator.safetensors")
+
+
+def _png(size: tuple[int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (90, 160, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_uploaded_picture_is_translated_with_its_reconstruction(page_env):
+    at = open_page()
+    at.file_uploader(key="translate.picture").set_value(("wide.png", _png((96, 40)), "image/png")).run()
+    assert not at.exception and not at.error
+    assert len(image_urls(at)) == 3
+    assert len(at.get("download_button")) == 1
+    assert not any("shrunk to" in caption.value and "This picture" in caption.value for caption in at.caption)
+
+
+def test_a_broken_upload_shows_its_one_line_error(page_env):
+    at = open_page()
+    at.file_uploader(key="translate.picture").set_value(("fake.png", b"<svg></svg>", "image/png")).run()
+    assert not at.exception
+    assert at.error and "accepted" in at.error[0].value
+    assert not image_urls(at)
