@@ -4,13 +4,14 @@ Each run trains a `ToyGan` with the playground's defaults (only objective, targe
 then draws 2,500 samples and applies the VEEGAN / PacGAN rules: a mode is captured with ≥ 20
 samples within 3σ of its centre; high quality = share of samples within 3σ of any mode.
 
-    python -m benchmarks.modes                 # the full table (about 10 minutes on 2 cores)
+    python -m benchmarks.modes                 # the full table (two one-thread processes; about 8 minutes on 2 free cores)
     python -m benchmarks.modes --seeds 1 --steps 500   # a quick look
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -58,19 +59,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=2000, help="generator steps per run")
     parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES))
     parser.add_argument("--targets", nargs="+", default=["ring8", "grid25"])
-    parser.add_argument("--jobs", type=int, default=1, help="parallel processes (one thread each)")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel processes (one thread each)")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override page defaults")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     base = replace(ToyConfig(), **_parse_overrides(args.set))
     cells = [(objective, target) for objective in args.objectives for target in args.targets]
-    configs = [
-        replace(base, objective=objective, target=target, seed=seed)
-        for objective, target in cells
-        for seed in range(args.seeds)
-    ]
+    configs = [replace(base, objective=objective, target=target, seed=seed) for objective, target in cells for seed in range(args.seeds)]
     started = time.perf_counter()
-    with ProcessPoolExecutor(args.jobs) as pool:
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(run_one, configs, [args.steps] * len(configs)))
     elapsed = time.perf_counter() - started
 

@@ -51,11 +51,7 @@ def figure(view: View) -> go.Figure:
             hoverinfo="skip",
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=view.real[:, 0], y=view.real[:, 1], mode="markers", name="real", marker={"color": "#2ca02c", "size": 4}
-        )
-    )
+    fig.add_trace(go.Scatter(x=view.real[:, 0], y=view.real[:, 1], mode="markers", name="real", marker={"color": "#2ca02c", "size": 4}))
     arrows = [np.stack([start, tip]) for start, tip in zip(view.fake[:120], view.arrow_tips[:120], strict=True)]
     fig.add_trace(
         go.Scatter(
@@ -66,11 +62,7 @@ def figure(view: View) -> go.Figure:
             hoverinfo="skip",
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=view.fake[:, 0], y=view.fake[:, 1], mode="markers", name="fake", marker={"color": "#7b2cbf", "size": 4}
-        )
-    )
+    fig.add_trace(go.Scatter(x=view.fake[:, 0], y=view.fake[:, 1], mode="markers", name="fake", marker={"color": "#7b2cbf", "size": 4}))
     limits = [-view.extent, view.extent]
     fig.update_layout(
         height=560,
@@ -171,9 +163,7 @@ with st.sidebar:
     lr_g = st.select_slider("Generator learning rate", LEARNING_RATES, value=DEFAULTS.lr_g, key="toy_lr_g")
     lr_d = st.select_slider("Discriminator learning rate", LEARNING_RATES, value=DEFAULTS.lr_d, key="toy_lr_d")
     d_steps = st.slider("D steps per G step", 1, 10, DEFAULTS.d_steps, key="toy_d_steps")
-    batch_size = st.select_slider(
-        "Batch size", [32, 64, 128, 256, 512, 1024], value=DEFAULTS.batch_size, key="toy_batch"
-    )
+    batch_size = st.select_slider("Batch size", [32, 64, 128, 256, 512, 1024], value=DEFAULTS.batch_size, key="toy_batch")
     steps_per_refresh = st.slider(
         "Steps per refresh",
         1,
@@ -200,9 +190,7 @@ if target == "points":
     st.subheader("Your points")
     picker, table = st.columns([3, 2])
     with picker:
-        event = st.plotly_chart(
-            point_picker(), on_select="rerun", selection_mode=("points", "box", "lasso"), key="toy_picker"
-        )
+        event = st.plotly_chart(point_picker(), on_select="rerun", selection_mode=("points", "box", "lasso"), key="toy_picker")
         chosen = [(point["x"], point["y"]) for point in event.selection.points if point["curve_number"] == 0]
         if st.button("Add selected points", disabled=not chosen):
             set_points(np.vstack([st.session_state["toy_points"], np.array(chosen, dtype=np.float32)]))
@@ -247,9 +235,7 @@ gan: ToyGan = st.session_state["toy_gan"]
 gan.configure(config, custom_target)
 
 play, step_d, step_g, step_both, reset = st.columns(5)
-play.button(
-    "Pause" if gan.playing else "Play", type="primary", key="toy_play", on_click=gan.pause if gan.playing else gan.play
-)
+play.button("Pause" if gan.playing else "Play", type="primary", key="toy_play", on_click=gan.pause if gan.playing else gan.play)
 step_d.button("Step D", key="toy_step_d", on_click=gan.step_d, disabled=gan.playing)
 step_g.button("Step G", key="toy_step_g", on_click=gan.step_g, disabled=gan.playing)
 step_both.button("Step both", key="toy_step", on_click=gan.step, disabled=gan.playing)
@@ -277,9 +263,7 @@ def live_view() -> None:
             st.caption("This target has no separate modes, so mode metrics do not apply.")
     losses, divergence = st.columns(2)
     losses.plotly_chart(curves(gan.history, ["D", "D_real", "D_fake", "G_GAN", "GP"], "Losses"), key="toy_losses")
-    divergence.plotly_chart(
-        curves(gan.evaluations, ["KL", "JS"], "Histogram KL(real ‖ fake) and JS"), key="toy_divergence"
-    )
+    divergence.plotly_chart(curves(gan.evaluations, ["KL", "JS"], "Histogram KL(real ‖ fake) and JS"), key="toy_divergence")
 
 
 live_view()

@@ -50,7 +50,7 @@ class ToyConfig:
     depth: int = 3
     width: int = 128
     noise_dim: int = 2
-    batch_size: int = 256
+    batch_size: int = 512
     seed: int = 0
     clip: float = 0.01
     gp_weight: float = 0.1
@@ -90,8 +90,9 @@ class ToyGan:
         config = self.config
         self.rng = torch.Generator().manual_seed(config.seed)
         hidden = [config.width] * config.depth
-        self.generator = mlp([config.noise_dim, *hidden, 2], nn.ReLU)
-        self.discriminator = mlp([2, *hidden, 1], nn.LeakyReLU)
+        with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws globally; ours replaces it
+            self.generator = mlp([config.noise_dim, *hidden, 2], nn.ReLU)
+            self.discriminator = mlp([2, *hidden, 1], nn.LeakyReLU)
         for net in (self.generator, self.discriminator):
             self._initialise(net)
         self._build_optimizers()
@@ -129,9 +130,7 @@ class ToyGan:
         old = self.config
         self.config = config
         new_target = target or (make_target(config.target) if config.target != "points" else self.target)
-        structural = any(
-            getattr(old, name) != getattr(config, name) for name in asdict(config) if name not in LIVE_FIELDS
-        )
+        structural = any(getattr(old, name) != getattr(config, name) for name in asdict(config) if name not in LIVE_FIELDS)
         if structural or not _same_target(new_target, self.target):
             self.target = new_target
             self.reset()

@@ -96,7 +96,7 @@ TARGETS: dict[str, Target] = {
     "ring8": ring(8),
     "grid25": grid(5),
     "spiral": Target("spiral", "spiral", 2.5),
-    "moons": Target("two moons", "moons", 2.0),
+    "moons": Target("two moons", "moons", 2.6),
 }
 
 

@@ -49,12 +49,8 @@ def snapshot(gan: ToyGan, grid_size: int = 60, points: int = 400, seed: int = 0)
     tips = fake.numpy() + _arrows(gan, fake, 0.08 * extent)
     metrics = None
     if gan.target.has_modes:
-        metrics = mode_metrics(
-            fake.numpy(), gan.target.centres, gan.target.sigma, threshold=max(1, points * 20 // 2500)
-        )
-    return View(
-        extent, real.numpy(), fake.numpy(), axis.numpy(), heat.numpy(), probability, tips, lines, metrics, gan.steps
-    )
+        metrics = mode_metrics(fake.numpy(), gan.target.centres, gan.target.sigma, threshold=max(1, points * 20 // 2500))
+    return View(extent, real.numpy(), fake.numpy(), axis.numpy(), heat.numpy(), probability, tips, lines, metrics, gan.steps)
 
 
 def _arrows(gan: ToyGan, fake: torch.Tensor, longest: float) -> np.ndarray:

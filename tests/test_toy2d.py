@@ -1,0 +1,159 @@
+"""The 2-D playground engine: targets, mode metrics, stepping semantics, live retuning, CSV errors."""
+
+import numpy as np
+import pytest
+import torch
+
+from gan_core.errors import ConfigError
+from gan_core.toy2d import OBJECTIVES, TARGETS, ToyConfig, ToyGan, make_target, mode_metrics, parse_points_csv
+from gan_core.toy2d.view import snapshot
+
+SMALL = ToyConfig(width=16, depth=2, batch_size=32, eval_every=5)
+
+
+def _parameters(net: torch.nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten().clone() for p in net.parameters()])
+
+
+@pytest.mark.parametrize("name", list(TARGETS))
+def test_targets_sample_2d_points(name):
+    target = make_target(name)
+    points = target.sample(100, torch.Generator().manual_seed(0))
+    assert points.shape == (100, 2) and torch.isfinite(points).all()
+    assert points.abs().max() < target.extent
+
+
+def test_mode_targets_know_their_centres():
+    assert TARGETS["ring8"].centres.shape == (8, 2) and TARGETS["grid25"].centres.shape == (25, 2)
+    assert not TARGETS["spiral"].has_modes
+
+
+def test_all_modes_captured_on_real_samples():
+    target = TARGETS["grid25"]
+    samples = target.sample(2500, torch.Generator().manual_seed(1)).numpy()
+    metrics = mode_metrics(samples, target.centres, target.sigma)
+    assert metrics.captured == 25 and metrics.high_quality > 0.98 and metrics.kl_to_uniform < 0.02
+
+
+def test_collapse_to_one_mode_captures_one():
+    target = TARGETS["ring8"]
+    samples = np.tile(target.centres[3], (2500, 1)) + 0.01
+    metrics = mode_metrics(samples, target.centres, target.sigma)
+    assert metrics.captured == 1 and metrics.high_quality == 1.0
+    assert metrics.kl_to_uniform == pytest.approx(np.log(8))
+
+
+def test_samples_far_from_modes_are_not_high_quality():
+    metrics = mode_metrics(np.full((100, 2), 10.0), TARGETS["ring8"].centres, 0.05)
+    assert metrics.captured == 0 and metrics.high_quality == 0.0
+
+
+@pytest.mark.parametrize("objective", list(OBJECTIVES))
+def test_each_objective_steps_finitely(objective):
+    gan = ToyGan(ToyConfig(objective=objective, width=16, depth=2, batch_size=32, d_steps=2))
+    gan.step(3)
+    assert gan.steps == 3 and gan.d_updates == 6
+    assert all(np.isfinite(value) for row in gan.history for value in row.values())
+    assert torch.isfinite(_parameters(gan.generator)).all()
+    if objective == "wgan_clip":
+        assert _parameters(gan.discriminator).abs().max() <= gan.config.clip + 1e-7
+
+
+def test_step_d_moves_only_d_and_step_g_only_g():
+    gan = ToyGan(SMALL)
+    g_before, d_before = _parameters(gan.generator), _parameters(gan.discriminator)
+    gan.step_d()
+    assert torch.equal(_parameters(gan.generator), g_before)
+    assert not torch.equal(_parameters(gan.discriminator), d_before)
+    d_after = _parameters(gan.discriminator)
+    gan.step_g()
+    assert torch.equal(_parameters(gan.discriminator), d_after)
+    assert not torch.equal(_parameters(gan.generator), g_before)
+
+
+def test_tick_steps_only_while_playing():
+    gan = ToyGan(SMALL)
+    assert not gan.tick(4) and gan.steps == 0
+    gan.play()
+    assert gan.tick(4) and gan.steps == 4
+    gan.pause()
+    assert not gan.tick(4) and gan.steps == 4
+
+
+def test_same_seed_same_run_and_reset_restarts():
+    first, second = ToyGan(SMALL), ToyGan(SMALL)
+    first.step(5)
+    second.step(5)
+    assert torch.equal(_parameters(first.generator), _parameters(second.generator))
+    first.reset()
+    assert first.steps == 0 and first.history == []
+    assert torch.equal(_parameters(first.generator), _parameters(ToyGan(SMALL).generator))
+
+
+def test_session_leaves_global_rng_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    ToyGan(ToyConfig(objective="wgan_gp", width=16, depth=2, batch_size=32)).step(2)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_learning_rate_change_applies_without_reset():
+    gan = ToyGan(SMALL)
+    gan.step(2)
+    changed = gan.configure(ToyConfig(**{**SMALL.__dict__, "lr_g": 5e-3, "lr_d": 2e-4}))
+    assert not changed and gan.steps == 2
+    assert gan.optimizer_g.param_groups[0]["lr"] == 5e-3 and gan.optimizer_d.param_groups[0]["lr"] == 2e-4
+
+
+def test_structural_change_resets():
+    gan = ToyGan(SMALL)
+    gan.step(2)
+    assert gan.configure(ToyConfig(**{**SMALL.__dict__, "width": 8})) and gan.steps == 0
+
+
+def test_snapshot_has_everything_to_draw():
+    for noise_dim in (1, 2, 3):
+        gan = ToyGan(ToyConfig(**{**SMALL.__dict__, "noise_dim": noise_dim}))
+        view = snapshot(gan, grid_size=20, points=50)
+        assert view.heat.shape == (20, 20) and view.fake.shape == (50, 2) and view.arrow_tips.shape == (50, 2)
+        assert len(view.noise_lines) == (1 if noise_dim == 1 else 18)
+        assert view.metrics is not None and np.isfinite(view.heat).all()
+    assert {"KL", "JS", "modes", "high_quality"} <= set(gan.evaluations[-1])
+
+
+def test_user_points_target():
+    target = make_target("points", np.array([[0.0, 0.0], [1.0, 1.0]]))
+    gan = ToyGan(ToyConfig(**{**SMALL.__dict__, "target": "points"}), target)
+    gan.step(1)
+    assert target.centres.shape == (2, 2)
+    with pytest.raises(ConfigError, match="at least one point"):
+        make_target("points", np.zeros((0, 2)))
+
+
+def test_csv_parsing_with_and_without_header():
+    assert parse_points_csv("x,y\n1,2\n3.5,-4\n").tolist() == [[1.0, 2.0], [3.5, -4.0]]
+    assert parse_points_csv(b"1,2,label\n3,4,b\n").shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"x,y\n", "no points"),
+        (b"x,y\n1,2\n3\n", "row 3 has 1 column"),
+        (b"x,y\n1,abc\n", "row 2: '1', 'abc' are not numbers"),
+        (b"1,2\nnan,3\n", "row 2: x and y must be finite"),
+        (b"\xff\xfe\x00", "not UTF-8"),
+    ],
+)
+def test_csv_errors_say_what_is_wrong(data, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_points_csv(data)
+
+
+def test_unknown_names_are_config_errors():
+    with pytest.raises(ConfigError):
+        ToyGan(ToyConfig(objective="nope"))
+    with pytest.raises(ConfigError):
+        make_target("nope")
