@@ -81,10 +81,14 @@ def main(argv: list[str] | None = None) -> None:
         captured = np.array([row["captured"] for row in rows], dtype=float)
         quality = np.array([row["hq"] for row in rows])
         kl = np.array([row["kl"] for row in rows])
+        finite = kl[np.isfinite(kl)]
+        kl_text = f"{finite.mean():.3f} ± {finite.std():.3f}" if len(finite) else "—"
+        if len(finite) < len(kl):
+            kl_text += f" ({len(kl) - len(finite)} run(s) with no high-quality sample: ∞)"
         print(
             f"| {OBJECTIVES[objective][1]} | {target} "
             f"| {captured.mean():.1f} ± {captured.std():.1f} / {rows[0]['modes']} "
-            f"| {quality.mean():.1%} ± {quality.std():.1%} | {kl.mean():.3f} ± {kl.std():.3f} |"
+            f"| {quality.mean():.1%} ± {quality.std():.1%} | {kl_text} |"
         )
 
 

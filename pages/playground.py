@@ -168,7 +168,7 @@ with st.sidebar:
         "Steps per refresh",
         1,
         20,
-        3,
+        2,
         key="toy_speed",
         help="Training rounds per screen refresh (10 refreshes a second while playing).",
     )
