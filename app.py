@@ -11,6 +11,8 @@ PAGES = [
     ("pages/train.py", "Train", ":material/model_training:", "train"),
     ("pages/infogan.py", "InfoGAN codes", ":material/tune:", "infogan"),
     ("pages/conditional.py", "Conditional", ":material/label:", "conditional"),
+    ("pages/translate.py", "Translate", ":material/swap_horiz:", "translate"),
+    ("pages/playground.py", "2-D playground", ":material/scatter_plot:", "playground"),
 ]
 
 st.set_page_config(page_title="GAN Studio", page_icon=":material/auto_awesome:", layout="wide")
