@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -62,12 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     judge.add_argument("--seed", type=int, default=0)
     judge.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
 
-    translate = commands.add_parser("translate", help="translate one image with an official CycleGAN/pix2pix .pth")
-    translate.add_argument("--checkpoint", type=Path, required=True, help="official generator state_dict (.pth)")
+    translate = commands.add_parser(
+        "translate", help="translate one image with a pix2pix/CycleGAN checkpoint (.safetensors) or an official .pth")
+    translate.add_argument("--checkpoint", type=Path, required=True,
+                           help="GAN Studio pix2pix/CycleGAN .safetensors, or an official generator state_dict (.pth)")
     translate.add_argument("--input", type=Path, required=True, help="image to translate")
     translate.add_argument("--out", type=Path, required=True, help="where to write the result (.png or .jpg)")
-    translate.add_argument("--direction", choices=("AtoB", "BtoA"),
-                           help="the input is a pix2pix A|B pair: translate its left (AtoB) or right (BtoA) half")
+    translate.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
+                           help="translation direction; BtoA needs a CycleGAN checkpoint (it holds both generators)")
+    translate.add_argument("--half", choices=("left", "right"),
+                           help="the input is a pix2pix A|B pair image: translate only its left (A) or right (B) half")
     return parser
 
 
@@ -134,17 +138,22 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _translate(args: argparse.Namespace) -> int:
-    from gan_core.official import aligned_half, load_official_generator, read_image, translate_image
+    from gan_core.official import aligned_half, read_image
+    from gan_core.translation import load_official_translator, load_translator, translate
 
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise ConfigError(f"--out must end in .png, .jpg or .jpeg; got {args.out.name}")
-    generator, arch = load_official_generator(args.checkpoint)
+    if args.checkpoint.suffix.lower() == ".safetensors":
+        translator = load_translator(args.checkpoint)
+    else:
+        translator = load_official_translator(args.checkpoint, args.checkpoint.name)
     picture = read_image(args.input)
-    if args.direction:
-        picture = aligned_half(picture, args.direction)
+    if args.half:
+        picture = aligned_half(picture, "AtoB" if args.half == "left" else "BtoA")
+    result = translate(translator, picture, args.direction, max_side=max(picture.size))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    translate_image(generator, arch, picture).save(args.out)
-    print(f"translated {args.input} with {arch.describe()} to {args.out}")
+    result.output.save(args.out)
+    print(f"translated {args.input} ({args.direction}) with {translator.arch.describe()} to {args.out}")
     return 0
 
 
@@ -156,9 +165,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _train_judge(args: argparse.Namespace) -> int:
-    from gan_core.judge import train_and_save_judge
-
     from gan_core.device import resolve_device
+    from gan_core.judge import train_and_save_judge
 
     device = resolve_device(args.device)
     judge = train_and_save_judge(args.out, epochs=args.epochs, seed=args.seed, device=str(device))

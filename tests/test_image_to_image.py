@@ -163,3 +163,33 @@ def test_cyclegan_pool_and_step_survive_resume(tiny_pairs, tmp_path):
     state = torch.load(tmp_path / "resume.pt", weights_only=True)["model"]
     assert state["pool_a._extra_state"]["images"].shape == (4, 3, 32, 32), "2 steps × batch 2 fakes pooled"
     assert state["_extra_state"]["steps_done"] == 2
+
+
+def test_translate_cli_uses_our_cyclegan_checkpoint_both_ways(tiny_pairs, tmp_path, capsys):
+    from PIL import Image
+
+    from gan_core.cli import main
+
+    train(tiny_config("cyclegan", 1), tmp_path / "run", dataset=tiny_pairs)
+    Image.new("RGB", (40, 24), (200, 40, 90)).save(tmp_path / "in.png")
+    outputs = {}
+    for direction in ("AtoB", "BtoA"):
+        out = tmp_path / f"{direction}.png"
+        assert main(["translate", "--checkpoint", str(tmp_path / "run" / "generator.safetensors"),
+                     "--input", str(tmp_path / "in.png"), "--out", str(out), "--direction", direction]) == 0
+        outputs[direction] = np.asarray(Image.open(out))
+        assert outputs[direction].shape == (24, 40, 3)
+    assert not np.array_equal(outputs["AtoB"], outputs["BtoA"]), "each direction has its own generator"
+    capsys.readouterr()
+
+
+def test_translate_cli_refuses_bto_a_for_a_one_way_model(tiny_pairs, tmp_path, capsys):
+    from PIL import Image
+
+    from gan_core.cli import main
+
+    train(tiny_config("pix2pix", 1), tmp_path / "run", dataset=tiny_pairs)
+    Image.new("RGB", (32, 32)).save(tmp_path / "in.png")
+    assert main(["translate", "--checkpoint", str(tmp_path / "run" / "generator.safetensors"),
+                 "--input", str(tmp_path / "in.png"), "--out", str(tmp_path / "o.png"), "--direction", "BtoA"]) == 2
+    assert "direction must be one of AtoB" in capsys.readouterr().err

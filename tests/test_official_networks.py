@@ -282,7 +282,7 @@ def test_translate_cli_keeps_the_size_and_matches_the_network(tmp_path, capsys):
     assert np.abs(result - expected_levels).max() <= 1
 
 
-def test_translate_direction_picks_a_half_of_an_aligned_pair(tmp_path):
+def test_translate_half_picks_a_half_of_an_aligned_pair(tmp_path):
     torch.manual_seed(0)
     checkpoint = save_generator_file(tmp_path, ResnetGenerator(3, 3, ngf=4, n_blocks=1))
     pair = Image.new("RGB", (32, 12))
@@ -291,12 +291,12 @@ def test_translate_direction_picks_a_half_of_an_aligned_pair(tmp_path):
     pair.save(tmp_path / "pair.png")
     random_picture(16, 12, seed=2).save(tmp_path / "b.png")
 
-    for direction, source in (("BtoA", "pair.png"), (None, "b.png")):
+    for half, source in (("right", "pair.png"), (None, "b.png")):
         command = ["translate", "--checkpoint", str(checkpoint), "--input", str(tmp_path / source),
-                   "--out", str(tmp_path / f"{direction}.png")]
-        assert main(command + (["--direction", direction] if direction else [])) == 0
-    assert Image.open(tmp_path / "BtoA.png").size == (16, 12)
-    assert np.array_equal(np.asarray(Image.open(tmp_path / "BtoA.png")), np.asarray(Image.open(tmp_path / "None.png")))
+                   "--out", str(tmp_path / f"{half}.png")]
+        assert main(command + (["--half", half] if half else [])) == 0
+    assert Image.open(tmp_path / "right.png").size == (16, 12)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "right.png")), np.asarray(Image.open(tmp_path / "None.png")))
 
 
 def test_unet_with_batch_norm_translates_on_batch_statistics_and_keeps_its_buffers(tmp_path):
