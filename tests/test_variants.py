@@ -58,3 +58,25 @@ def test_resume_continues_as_if_never_stopped(variant, digits16, tmp_path):
         torch.testing.assert_close(b["model"][key], value, rtol=1e-5, atol=1e-6, msg=key)
     steps = [row["step"] for row in RunFiles(tmp_path / "split").read_metrics()]
     assert steps == [1, 2, 3, 4], "metrics after the checkpoint are neither lost nor duplicated"
+
+
+@pytest.mark.parametrize("variant", ["cgan", "acgan"])
+def test_conditional_variants_on_unlabelled_data_say_what_they_need(variant, digits16, tmp_path):
+    import dataclasses
+
+    from gan_core.errors import ConfigError
+
+    unlabelled = dataclasses.replace(digits16, labels=None, test_labels=None, class_names=[])
+    with pytest.raises(ConfigError, match="needs a labelled dataset"):
+        train(tiny_config(variant, 1), tmp_path, dataset=unlabelled)
+
+
+def test_bad_values_are_rejected_naming_the_field_and_range():
+    from gan_core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"batch_size must be an integer in \[1, 4096\]; got 0"):
+        config_for("dcgan", batch_size=0)
+    with pytest.raises(ConfigError, match="objective must be one of"):
+        config_for("dcgan", objective="magic")
+    with pytest.raises(ConfigError, match="unknown variant 'stylegan3'"):
+        config_for("stylegan3")

@@ -6,22 +6,12 @@ import torch
 import torch.nn.functional as F
 
 from gan_core.config import TrainConfig
-from gan_core.latent import LatentLayout
 from gan_core.registry import VariantSpec
-from gan_core.variants.conditional import labelled_layout, require_labels
-from gan_core.variants.dcgan import DCGAN
+from gan_core.variants.conditional import ClassConditionalDCGAN
 
 
-class ACGAN(DCGAN):
+class ACGAN(ClassConditionalDCGAN):
     """D has an auxiliary classifier head; L_C is maximised by D and by G (here: CE minimised)."""
-
-    def __init__(self, config: TrainConfig, image_shape, num_classes: int) -> None:
-        require_labels("acgan", num_classes)
-        super().__init__(config, image_shape, num_classes)
-
-    @classmethod
-    def latent_layout(cls, config: TrainConfig, num_classes: int) -> LatentLayout:
-        return labelled_layout(config, num_classes)
 
     @classmethod
     def discriminator_heads(cls, config: TrainConfig, num_classes: int) -> dict[str, int]:

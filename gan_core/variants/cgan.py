@@ -6,22 +6,12 @@ import torch
 import torch.nn.functional as F
 
 from gan_core.config import TrainConfig
-from gan_core.latent import LatentLayout
 from gan_core.registry import VariantSpec
-from gan_core.variants.conditional import labelled_layout, require_labels
-from gan_core.variants.dcgan import DCGAN
+from gan_core.variants.conditional import ClassConditionalDCGAN
 
 
-class CGAN(DCGAN):
+class CGAN(ClassConditionalDCGAN):
     """G gets the one-hot label beside the noise; D gets it as constant planes beside the image."""
-
-    def __init__(self, config: TrainConfig, image_shape, num_classes: int) -> None:
-        require_labels("cgan", num_classes)
-        super().__init__(config, image_shape, num_classes)
-
-    @classmethod
-    def latent_layout(cls, config: TrainConfig, num_classes: int) -> LatentLayout:
-        return labelled_layout(config, num_classes)
 
     @classmethod
     def condition_channels(cls, config: TrainConfig, num_classes: int) -> int:
