@@ -23,6 +23,20 @@ REPO = Path(__file__).resolve().parents[1]
 TINY = {"width": 8, "image_size": 16, "batch_size": 16, "noise_dim": 8, "steps": 2, "log_every": 1,
         "sample_every": 2, "checkpoint_every": 2, "device": "cpu"}
 
+TINY_TRANSLATOR = {"width": 8, "image_size": 32, "batch_size": 2, "steps": 1, "log_every": 1,
+                   "sample_every": 10, "checkpoint_every": 10, "device": "cpu"}
+
+
+def tiny_pairs():
+    """An aligned 32×32 task (B is the negative of A): enough for a one-step pix2pix to exist."""
+    import torch
+
+    from gan_core.data.paired import make_paired_dataset
+
+    a = torch.randint(0, 256, (4, 3, 36, 36), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    return make_paired_dataset("tiny", a, 255 - a, a[:2, :, :32, :32], 255 - a[:2, :, :32, :32], 32, aligned=True)
+
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} is missing: apt-get install -y chromium"),
@@ -56,6 +70,9 @@ def server(tmp_path_factory, digits16):
     run_dir = tmp_path_factory.mktemp("infogan")
     Trainer(config_for("infogan", **TINY), run_dir, dataset=digits16).run()
     shutil.copy(run_dir / "generator.safetensors", checkpoints / "infogan-digits.safetensors")
+    translator_dir = tmp_path_factory.mktemp("pix2pix")
+    Trainer(config_for("pix2pix", **TINY_TRANSLATOR), translator_dir, dataset=tiny_pairs()).run()
+    shutil.copy(translator_dir / "generator.safetensors", checkpoints / "pix2pix-tiny.safetensors")
     runs = tmp_path_factory.mktemp("runs")
     port = free_port()
     env = {**os.environ, "GAN_STUDIO_RUNS": str(runs), "GAN_STUDIO_CHECKPOINTS": str(checkpoints)}
@@ -141,4 +158,46 @@ def test_infogan_slider_changes_the_image(server, browser):
     for _ in range(10):
         slider.press("ArrowRight")
     wait_until(lambda: image.get_attribute("src") != before, 30, "the image to change after moving the slider")
+    page.close()
+
+
+def test_translate_upload_shows_the_translation(server, browser, tmp_path):
+    from PIL import Image
+
+    picture = tmp_path / "upload.png"
+    Image.new("RGB", (96, 48), (30, 160, 220)).save(picture)
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/translate")
+    images = page.locator("[data-testid='stImage'] img")
+    images.first.wait_for()
+
+    def sources() -> list[str]:
+        return [images.nth(i).get_attribute("src") or "" for i in range(images.count())]
+
+    before = sources()
+    page.locator("[data-testid='stFileUploader'] input[type='file']").last.set_input_files(str(picture))
+    after = wait_until(lambda: (now := sources()) != before and len(now) >= 2 and now, 60,
+                       "the uploaded picture and its translation to be shown")
+    assert len(after) >= 2
+    page.get_by_text("Download the translation (PNG)").wait_for()
+    page.close()
+
+
+def test_playground_play_moves_the_points(server, browser):
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/playground")
+    page.locator(".js-plotly-plot").first.wait_for()
+
+    def traces() -> str:
+        return page.evaluate(
+            "() => JSON.stringify([...document.querySelectorAll('.js-plotly-plot')][0].data"
+            ".map(trace => [trace.x, trace.y]))"
+        )
+
+    before = traces()
+    page.get_by_role("button", name="Play").click()
+    wait_until(lambda: traces() != before, 60, "the generated points to move after pressing play")
+    page.get_by_role("button", name="Pause").click()
     page.close()
