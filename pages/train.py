@@ -75,12 +75,13 @@ datasets = describe_datasets()
 st.title("Train a GAN")
 
 # --- a new job ---------------------------------------------------------------------------
-variant = st.selectbox("Variant", list(specs), format_func=lambda name: specs[name].title, key="variant")
+variant = st.selectbox("Variant", list(specs), index=list(specs).index("dcgan"),
+                       format_func=lambda name: specs[name].title, key="variant")
 spec = specs[variant]
 st.caption(spec.summary)
-dataset = st.selectbox("Dataset", list(datasets), index=list(datasets).index("digits"),
-                       format_func=lambda name: f"{name}: {datasets[name]}", key="dataset")
 defaults = spec.default_config()
+dataset = st.selectbox("Dataset", list(datasets), index=list(datasets).index(defaults.dataset),
+                       format_func=lambda name: f"{name}: {datasets[name]}", key=f"dataset.{variant}")
 
 with st.form("new_job"):
     data_root = st.text_input(

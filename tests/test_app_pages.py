@@ -85,7 +85,7 @@ def test_train_rejects_a_bad_config_next_to_the_form(app_env):
 def test_train_runs_a_tiny_job_to_the_end(app_env):
     at = open_page("pages/train.py")
     at.selectbox(key="variant").select("dcgan").run()
-    at.selectbox(key="dataset").select("digits").run()
+    at.selectbox(key="dataset.dcgan").select("digits").run()
     for field, value in {"steps": 4, "batch_size": 16, "image_size": 16, "log_every": 1, "sample_every": 2,
                          "checkpoint_every": 2, "width": 8, "noise_dim": 8}.items():
         at.number_input(key=f"dcgan.{field}").set_value(value)
@@ -172,3 +172,12 @@ def test_conditional_labels_change_the_grids(app_env):
     models.select_index(1).run()
     assert not at.exception
     assert image_sources(at)[0] != after[0]
+
+
+def test_train_defaults_to_dcgan_and_each_variant_brings_its_dataset(app_env):
+    at = open_page("pages/train.py")
+    assert at.selectbox(key="variant").value == "dcgan"
+    assert at.selectbox(key="dataset.dcgan").value == "digits"
+    at.selectbox(key="variant").select("pix2pix").run()
+    assert at.selectbox(key="dataset.pix2pix").value == "edges2photo"
+    assert not at.exception
