@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
 from gan_core.checkpoints import LoadedGenerator, load_generator, read_metadata
-from gan_core.errors import CheckpointError
+from gan_core.errors import CheckpointError, ConfigError
 from gan_core.grids import png_bytes, to_pil
 from gan_core.inference import generate, generate_from_latent, interpolate_noise, traversal_latents
 from gan_core.registry import VariantSpec, get_variant, variants
 from gan_core.training.jobs import JobManager
+from gan_core.uploads import DEFAULT_MAX_BYTES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,9 +35,45 @@ def checkpoints_dir() -> Path:
     return Path(os.environ.get("GAN_STUDIO_CHECKPOINTS", REPO_ROOT / "checkpoints"))
 
 
+@dataclass(frozen=True)
+class DeploymentSettings:
+    """What a shared server allows, read once from the environment so every page applies the same rules.
+
+    A laptop needs none of it; a public server must not let strangers start CPU-hungry jobs or feed it
+    arbitrary weight files, and wants smaller uploads and a fair share of the queue per visitor.
+    """
+
+    public: bool = False  # GAN_STUDIO_PUBLIC=1: no training form, no official checkpoint import
+    max_upload_mb: int = DEFAULT_MAX_BYTES // (1024 * 1024)  # GAN_STUDIO_MAX_UPLOAD_MB: largest picture accepted
+    jobs_per_session: int | None = None  # GAN_STUDIO_JOBS_PER_SESSION: queued+running jobs one browser may hold
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DeploymentSettings:
+        env = os.environ if environ is None else environ
+        public = env.get("GAN_STUDIO_PUBLIC", "").strip().lower() in ("1", "true", "yes", "on")
+        max_upload_mb = _positive_int(env, "GAN_STUDIO_MAX_UPLOAD_MB", cls.max_upload_mb)
+        jobs = env.get("GAN_STUDIO_JOBS_PER_SESSION", "").strip()
+        return cls(public, max_upload_mb, _positive_int(env, "GAN_STUDIO_JOBS_PER_SESSION", 1) if jobs else None)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """A misspelt limit must stop the server at start, not silently become no limit."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{name} must be a positive whole number; got {text!r}")
+    return int(text)
+
+
 def job_manager() -> JobManager:
     """The job store; $GAN_STUDIO_MAX_JOBS jobs may train at once (default 1: a laptop has few cores)."""
-    return JobManager(runs_dir(), max_concurrent=int(os.environ.get("GAN_STUDIO_MAX_JOBS", "1")))
+    return JobManager(runs_dir(), max_concurrent=int(os.environ.get("GAN_STUDIO_MAX_JOBS", "1")),
+                      jobs_per_session=DeploymentSettings.from_env().jobs_per_session)
 
 
 def new_session_id() -> str:

@@ -129,6 +129,15 @@ FIELD_RULES: dict[str, FieldRule] = {
 }
 
 
+def _shown(value: Any) -> str:
+    """The offending value for a message, short: repr of a huge int raises, and a pasted megabyte helps no one."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"a {type(value).__name__} too long to show"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _coerce(name: str, rule: FieldRule, value: Any) -> Any:
     """Convert strings from forms and the CLI to the field's type, or raise a ConfigError."""
     expected = rule.describe()
@@ -159,8 +168,8 @@ def _coerce(name: str, rule: FieldRule, value: Any) -> Any:
                 raise ValueError
             return number
         return str(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be {expected}; got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):  # float(10**400) overflows rather than failing as a value
+        raise ConfigError(f"{name} must be {expected}; got {_shown(value)}") from None
 
 
 def validate_config(config: TrainConfig) -> TrainConfig:
@@ -171,9 +180,9 @@ def validate_config(config: TrainConfig) -> TrainConfig:
         if value is None:
             continue
         if rule.choices is not None and value not in rule.choices:
-            raise ConfigError(f"{name} must be {rule.describe()}; got {value!r}")
+            raise ConfigError(f"{name} must be {rule.describe()}; got {_shown(value)}")
         if rule.low is not None and not (rule.low <= value <= rule.high):
-            raise ConfigError(f"{name} must be {rule.describe()}; got {value!r}")
+            raise ConfigError(f"{name} must be {rule.describe()}; got {_shown(value)}")
         values[name] = value
     if not isinstance(values["extra"], dict):
         raise ConfigError("extra must be a mapping of option names to values")

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from gan_core.app_support import (
+    DeploymentSettings,
     all_variants,
     format_seconds,
     job_manager,
@@ -73,6 +74,11 @@ specs = all_variants()
 datasets = describe_datasets()
 
 st.title("Train a GAN")
+if DeploymentSettings.from_env().public:
+    st.info("Training is turned off on this public server (GAN_STUDIO_PUBLIC=1): each job takes the machine's CPU "
+            "for minutes. Explore the shipped models on the other pages, or run GAN Studio on your own computer "
+            "to train.")
+    st.stop()
 
 # --- a new job ---------------------------------------------------------------------------
 variant = st.selectbox("Variant", list(specs), index=list(specs).index("dcgan"),

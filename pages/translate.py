@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gan_core.app_support import available_models
+from gan_core.app_support import DeploymentSettings, available_models
 from gan_core.errors import GanStudioError
 from gan_core.grids import png_bytes
 from gan_core.translation import MAX_SIDE, example_picture, load_official_translator, load_translator, translate
@@ -30,7 +30,12 @@ st.title("Image-to-image translation")
 st.write("A pix2pix model maps pictures of one kind to another, trained on aligned pairs; a CycleGAN learns two "
          "directions from unpaired collections and can map its output back, which shows what the cycle keeps.")
 
-source = st.radio("Model", [TRAINED, OFFICIAL], horizontal=True, key="translate.source")
+settings = DeploymentSettings.from_env()
+if settings.public:
+    st.info("Importing official .pth generators is turned off on this public server (GAN_STUDIO_PUBLIC=1): "
+            "weight files from strangers are not loaded here. The models below were trained by GAN Studio.")
+source = st.radio("Model", [TRAINED] if settings.public else [TRAINED, OFFICIAL], horizontal=True,
+                  key="translate.source")
 translator = None
 try:
     if source == TRAINED:
@@ -58,12 +63,13 @@ if translator.note:
     st.info(f"Synthesised training data: {translator.note}.")
 
 upload = st.file_uploader("Picture", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"], key="translate.picture")
-st.caption(f"Accepted: {describe_limits()}. Without an upload the held-out cat photo (never trained on) is used.")
+st.caption(f"Accepted: {describe_limits(max_bytes=settings.max_upload_bytes)}. Without an upload the held-out cat "
+           "photo (never trained on) is used.")
 if upload is None:
     picture, picture_name = cached_example(), "example"
 else:
     try:
-        picture, picture_name = decode_image(upload.getvalue()), upload.name.rsplit(".", 1)[0]
+        picture, picture_name = decode_image(upload.getvalue(), max_bytes=settings.max_upload_bytes), upload.name.rsplit(".", 1)[0]
     except GanStudioError as error:
         st.error(str(error))
         st.stop()

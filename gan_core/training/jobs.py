@@ -136,9 +136,10 @@ def _process_alive(pid: int, pid_start: str | None) -> bool:
 class JobManager:
     """Queue, start, watch, cancel, resume and delete training jobs under `runs_dir`."""
 
-    def __init__(self, runs_dir: Path | str, max_concurrent: int = 1) -> None:
+    def __init__(self, runs_dir: Path | str, max_concurrent: int = 1, jobs_per_session: int | None = None) -> None:
         self.runs_dir = Path(runs_dir)
         self.max_concurrent = max_concurrent
+        self.jobs_per_session = jobs_per_session
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.runs_dir / DB_FILE
         with self._connect() as db:
@@ -233,7 +234,13 @@ class JobManager:
         config = validate_config(config)
         get_variant(config.variant)
         job_id = time.strftime("%Y%m%d-%H%M%S") + f"-{config.variant}-{secrets.token_hex(3)}"
-        with self._connect() as db:
+        with self._transaction() as db:  # count and insert together, so two tabs cannot both slip under the limit
+            if self.jobs_per_session is not None and session is not None:
+                active = db.execute(f"SELECT COUNT(*) FROM jobs WHERE session = ? AND status IN {ACTIVE}",
+                                    (session,)).fetchone()[0]
+                if active >= self.jobs_per_session:
+                    raise GanStudioError(f"this session already has {active} queued or running job(s), the most this "
+                                         "server allows; wait for one to finish or cancel one")
             db.execute(
                 "INSERT INTO jobs (id, name, session, variant, dataset, config_json, status, total_steps, created,"
                 " message) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, 'waiting for a free slot')",

@@ -67,6 +67,12 @@ class RunFiles:
                 except json.JSONDecodeError:
                     continue
 
+    def remove_temporaries(self) -> None:
+        """Drop half-written checkpoint files a killed process left behind; each can be as large as a checkpoint."""
+        for folder in (self.root, self.samples):
+            for temporary in folder.glob(".*.tmp"):
+                temporary.unlink(missing_ok=True)
+
     def truncate_metrics_after(self, step: int) -> None:
         """Drop rows logged after `step`: on resume they are logged again from the checkpoint on."""
         rows = [row for row in self.read_metrics() if row.get("step", 0) <= step]

@@ -42,7 +42,7 @@ class Callback:
 
 @dataclass
 class RunResult:
-    status: str  # finished | diverged | cancelled
+    status: str  # finished | diverged | cancelled | failed (a checkpoint could not be written)
     step: int
     message: str
     run_dir: Path
@@ -105,6 +105,7 @@ class Trainer:
         self.model.attach_optimizers(self.optimizers)
         self.next_batch = self.model.batch_source(self.dataset, c.batch_size, self.device)
         self.files.root.mkdir(parents=True, exist_ok=True)
+        self.files.remove_temporaries()
         if resume:
             self._load_resume_state()
         self.files.write_json(self.files.config, json.loads(c.to_json()))
@@ -207,6 +208,10 @@ class Trainer:
             status = "diverged"
             message = (f"training diverged: {diverged}. The last good checkpoint is kept; "
                        "try a lower learning rate, spectral normalisation or another objective")
+        except CheckpointError as error:
+            # A full disk is an ending like any other: the previous checkpoint is intact and resumable, so the
+            # run says so in status.json instead of leaving a stale "running" story behind a traceback.
+            status, message = "failed", str(error)
         result = RunResult(status, self.step, message, self.files.root)
         self._write_status(result)
         for callback in self.callbacks:

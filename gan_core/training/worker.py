@@ -55,7 +55,9 @@ def describe_failure(error: BaseException) -> str:
     """One message for the jobs table: ours as is, out-of-memory as advice, others as a short traceback tail."""
     if isinstance(error, GanStudioError):
         return str(error)
-    if isinstance(error, MemoryError) or "out of memory" in str(error).lower():
+    # CUDA says "out of memory"; the CPU allocator says "can't allocate memory" in a plain RuntimeError.
+    text = str(error).lower()
+    if isinstance(error, (MemoryError, torch.OutOfMemoryError)) or "out of memory" in text or "allocate memory" in text:
         return OUT_OF_MEMORY
     tail = traceback.format_exception(error)[-3:]
     return "".join(tail).strip()[-600:]
