@@ -12,7 +12,7 @@ with `nn.BCELoss`, `optimizer.zero_grad()` and `.item()` of every loss every ste
 the data on the device as uint8, batches it with one gather, uses BCE-with-logits and reads its
 metrics back once per `log_every` steps.
 
-    python -m benchmarks.throughput                  # every case, CPU, 3 rounds (about 8 minutes on 2 cores)
+    python -m benchmarks.throughput                  # every case, CPU, 3 rounds (sized for < 10 min on 2 free cores; longer under load)
     python -m benchmarks.throughput --only dcgan cgan --rounds 5
     python -m benchmarks.throughput --device cuda --steps 300
 """
