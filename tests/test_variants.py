@@ -80,3 +80,13 @@ def test_bad_values_are_rejected_naming_the_field_and_range():
         config_for("dcgan", objective="magic")
     with pytest.raises(ConfigError, match="unknown variant 'stylegan3'"):
         config_for("stylegan3")
+
+
+def test_a_fresh_run_never_overwrites_an_existing_one(digits16, tmp_path):
+    from gan_core.errors import ConfigError
+
+    train(tiny_config("dcgan", 1), tmp_path, dataset=digits16)
+    before = (tmp_path / "generator.safetensors").read_bytes()
+    with pytest.raises(ConfigError, match="already holds a run"):
+        train(tiny_config("dcgan", 2), tmp_path, dataset=digits16)
+    assert (tmp_path / "generator.safetensors").read_bytes() == before

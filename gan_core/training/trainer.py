@@ -19,7 +19,7 @@ from gan_core.checkpoints import DatasetInfo, load_resume_state, save_generator,
 from gan_core.config import TrainConfig, validate_config
 from gan_core.data import ImageDataset, load_dataset
 from gan_core.device import describe_device, resolve_device
-from gan_core.errors import CheckpointError
+from gan_core.errors import CheckpointError, ConfigError
 from gan_core.grids import save_png, to_pil
 from gan_core.registry import get_variant
 from gan_core.training.run_files import RunFiles
@@ -97,6 +97,9 @@ class Trainer:
     # --- set-up -------------------------------------------------------------------------
     def _prepare(self, resume: bool) -> None:
         c = self.config
+        if not resume and (self.files.metrics.exists() or self.files.resume.exists()):
+            raise ConfigError(f"{self.files.root} already holds a run; resume it (--resume) or choose a new folder, "
+                              "so its checkpoints and metrics are not mixed with a new run's")
         torch.manual_seed(c.seed)
         self.dataset = self._dataset or load_dataset(c.dataset, c.image_size, c.data_root)
         self.dataset_info = DatasetInfo(self.dataset.name, self.dataset.image_shape, self.dataset.class_names)
