@@ -6,6 +6,7 @@ grouped into charts, and small sampling helpers that return finished pictures.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -15,6 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from gan_core.checkpoints import LoadedGenerator, load_generator, read_metadata
+from gan_core.data.archive import ZipLimits, extract_image_zip
 from gan_core.errors import CheckpointError, ConfigError
 from gan_core.grids import png_bytes, to_pil
 from gan_core.inference import generate, generate_from_latent, interpolate_noise, traversal_latents
@@ -74,6 +76,24 @@ def job_manager() -> JobManager:
     """The job store; $GAN_STUDIO_MAX_JOBS jobs may train at once (default 1: a laptop has few cores)."""
     return JobManager(runs_dir(), max_concurrent=int(os.environ.get("GAN_STUDIO_MAX_JOBS", "1")),
                       jobs_per_session=DeploymentSettings.from_env().jobs_per_session)
+
+
+def unpack_dataset_zip(data: bytes) -> tuple[Path, str]:
+    """Unpack an uploaded dataset zip under the runs folder, once per distinct file: (folder, summary).
+
+    The folder is named by the zip's hash, so uploading the same file again reuses it and two users'
+    different files never share a folder. Extraction applies every zip-safety limit and raises
+    `DatasetUnavailableError` with what was wrong and what is accepted.
+    """
+    destination = runs_dir() / "datasets" / hashlib.sha256(data).hexdigest()[:16]
+    if destination.is_dir() and any(destination.iterdir()):
+        return destination, "this zip was unpacked before; its images are ready"
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    return destination, extract_image_zip(data, destination).describe()
+
+
+def dataset_zip_limits() -> str:
+    return ZipLimits().describe()
 
 
 def new_session_id() -> str:

@@ -9,11 +9,13 @@ import streamlit as st
 from gan_core.app_support import (
     DeploymentSettings,
     all_variants,
+    dataset_zip_limits,
     format_seconds,
     job_manager,
     metric_groups,
     read_png,
     smooth,
+    unpack_dataset_zip,
 )
 from gan_core.config import FIELD_RULES, config_from_dict
 from gan_core.data.base import describe_datasets
@@ -89,10 +91,23 @@ defaults = spec.default_config()
 dataset = st.selectbox("Dataset", list(datasets), index=list(datasets).index(defaults.dataset),
                        format_func=lambda name: f"{name}: {datasets[name]}", key=f"dataset.{variant}")
 
+unpacked_root = None
+if dataset == "folder":
+    archive = st.file_uploader("Upload a zip of your images, or name a folder below", type=["zip"],
+                               key="dataset_zip", help=dataset_zip_limits())
+    st.caption(f"Accepted: {dataset_zip_limits()}")
+    if archive is not None:
+        try:
+            unpacked_root, summary = unpack_dataset_zip(archive.getvalue())
+            st.success(f"{archive.name}: {summary}")
+        except GanStudioError as error:
+            st.error(f"{archive.name}: {error}")
+
 with st.form("new_job"):
     data_root = st.text_input(
         "Image folder" if dataset == "folder" else "Download folder (optional)",
-        value="" if dataset == "folder" else "data", key="data_root",
+        value=str(unpacked_root) if unpacked_root else ("" if dataset == "folder" else "data"),
+        key=f"data_root.{unpacked_root}",
         help="a flat folder of images, or one subfolder per class" if dataset == "folder" else None,
     )
     name = st.text_input("Job name", value=f"{spec.name} on {dataset}", key=f"{variant}.{dataset}.name")

@@ -181,3 +181,36 @@ def test_train_defaults_to_dcgan_and_each_variant_brings_its_dataset(app_env):
     at.selectbox(key="variant").select("pix2pix").run()
     assert at.selectbox(key="dataset.pix2pix").value == "edges2photo"
     assert not at.exception
+
+
+def test_folder_dataset_offers_a_zip_upload_and_states_its_limits(app_env):
+    at = open_page("pages/train.py")
+    at.selectbox(key="dataset.dcgan").select("folder").run()
+    assert not at.exception
+    assert any("Accepted: a .zip of PNG" in caption.value for caption in at.caption)
+
+
+def test_an_uploaded_dataset_zip_is_unpacked_once_under_the_runs_folder(app_env, tmp_path):
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from gan_core.app_support import runs_dir, unpack_dataset_zip
+    from gan_core.data import load_dataset
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for label in ("a", "b"):
+            for i in range(6):
+                picture = io.BytesIO()
+                Image.new("L", (20, 20), 40 * i).save(picture, format="PNG")
+                archive.writestr(f"{label}/{i}.png", picture.getvalue())
+        archive.writestr("../escape.png", b"x")
+    folder, summary = unpack_dataset_zip(buffer.getvalue())
+    assert folder.parent == runs_dir() / "datasets"
+    assert "12 images extracted in 2 classes" in summary
+    assert not (folder.parent / "escape.png").exists() and not (runs_dir() / "escape.png").exists()
+    assert load_dataset("folder", 16, str(folder)).class_names == ["a", "b"]
+    again, summary = unpack_dataset_zip(buffer.getvalue())
+    assert again == folder and "before" in summary
