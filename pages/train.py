@@ -95,7 +95,8 @@ unpacked_root = None
 if dataset == "folder":
     archive = st.file_uploader("Upload a zip of your images, or name a folder below", type=["zip"],
                                key="dataset_zip", help=dataset_zip_limits())
-    st.caption(f"Accepted: {dataset_zip_limits()}")
+    st.caption(f"Accepted: {dataset_zip_limits()}. Uploads here are capped at {st.get_option('server.maxUploadSize')} MB; "
+               "for a larger dataset, unpack it yourself and name its folder below.")
     if archive is not None:
         try:
             unpacked_root, summary = unpack_dataset_zip(archive.getvalue())
