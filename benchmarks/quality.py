@@ -5,7 +5,7 @@ scale), label or category accuracy, intra-class diversity, class coverage, and f
 variants the training wall time at which label accuracy first reached 0.97 (evaluated every
 `--eval-every` steps; evaluation time is not counted).
 
-    python benchmarks/quality.py --steps 1500 --device cpu
+    python -m benchmarks.quality --steps 1500 --device cpu
 """
 
 from __future__ import annotations
