@@ -24,6 +24,7 @@ from PIL import Image, UnidentifiedImageError
 from torch import nn
 
 from gan_core.checkpoints import check_state_dict
+from gan_core.data.base import from_unit_range, to_unit_range
 from gan_core.errors import CheckpointError, ConfigError, ImageDecodeError
 from gan_core.nets.image_to_image import Norm, ResnetGenerator, UnetGenerator
 
@@ -292,9 +293,9 @@ def translate_image(generator: nn.Module, arch: OfficialArch, picture: Image.Ima
     if picture.width * picture.height > MAX_TRANSLATE_PIXELS:
         raise ImageDecodeError(f"{picture.width}×{picture.height} is too large to translate; resize it to at most "
                                "4096×4096 pixels")
-    pixels = np.asarray(picture.convert(IMAGE_MODES[arch.input_nc]), dtype=np.float32).reshape(
+    pixels = np.asarray(picture.convert(IMAGE_MODES[arch.input_nc]), dtype=np.uint8).reshape(
         picture.height, picture.width, arch.input_nc)
-    images = torch.from_numpy(pixels).permute(2, 0, 1).unsqueeze(0) / 127.5 - 1
+    images = to_unit_range(torch.from_numpy(pixels.copy()).permute(2, 0, 1).unsqueeze(0))
     generator.eval()
     with torch.no_grad():
         device = next(generator.parameters()).device
@@ -308,5 +309,5 @@ def translate_image(generator: nn.Module, arch: OfficialArch, picture: Image.Ima
         outputs = outputs[..., : picture.height, : picture.width]
     else:
         outputs = F.interpolate(outputs, size=(picture.height, picture.width), mode="bicubic", align_corners=False)
-    levels = ((outputs[0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    levels = from_unit_range(outputs[0]).mul_(255).round_().to(torch.uint8).permute(1, 2, 0).numpy()
     return Image.fromarray(levels.squeeze(2) if arch.output_nc == 1 else levels)  # uint8: mode L or RGB

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from gan_core.data.base import to_unit_range
 from gan_core.errors import ImageDecodeError
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -234,7 +235,6 @@ def image_to_tensor(image: Image.Image, size: int | tuple[int, int] | None = Non
         target = (size, size) if isinstance(size, int) else tuple(size)
         if image.size != target:
             image = image.resize(target, Image.Resampling.BICUBIC)
-    array = np.asarray(image, dtype=np.float32)
-    tensor = torch.from_numpy(array.copy())
+    tensor = torch.from_numpy(np.asarray(image, dtype=np.uint8).copy())
     tensor = tensor[None] if tensor.ndim == 2 else tensor.permute(2, 0, 1)
-    return (tensor / 127.5 - 1.0)[None]
+    return to_unit_range(tensor)[None]
