@@ -20,13 +20,14 @@ from typing import BinaryIO, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch import nn
 
 from gan_core.checkpoints import check_state_dict
 from gan_core.data.base import from_unit_range, to_unit_range
 from gan_core.errors import CheckpointError, ConfigError, ImageDecodeError
 from gan_core.nets.image_to_image import Norm, ResnetGenerator, UnetGenerator
+from gan_core.uploads import decode_image
 
 # Statistics old PyTorch versions saved for InstanceNorm layers that never use them.
 STALE_NORM_SUFFIXES = (".running_mean", ".running_var", ".num_batches_tracked")
@@ -217,17 +218,18 @@ def load_official_generator(source: str | Path | bytes | BinaryIO) -> tuple[nn.M
 
 
 def read_image(path: str | Path) -> Image.Image:
-    """Decode an image file fully, or raise ImageDecodeError saying why it cannot be used."""
+    """Decode an image file with the same checks as an upload (EXIF, modes, size limits), or raise
+    ImageDecodeError saying why it cannot be used."""
     try:
-        with Image.open(path) as picture:
-            picture.load()
-            return picture.copy()
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise ImageDecodeError(f"input image {path} does not exist") from None
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
-        raise ImageDecodeError(
-            f"cannot decode {path} as an image ({type(error).__name__}); use a PNG or JPEG file"
-        ) from None
+    except OSError as error:
+        raise ImageDecodeError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        return decode_image(data, mode="auto")
+    except ImageDecodeError as error:
+        raise ImageDecodeError(f"cannot decode {path}: {error}") from None
 
 
 def aligned_half(picture: Image.Image, direction: Literal["AtoB", "BtoA"]) -> Image.Image:
