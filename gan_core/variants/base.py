@@ -154,11 +154,11 @@ class AdversarialImageGan(GanModel):
         parts = self.fake_inputs(real.shape[0], real.device)
         with torch.no_grad():
             fake = self.generator(self.layout.compose(**parts))
-        real_out = self.discriminator(real, self.condition(labels))
+        real_condition = self.condition(labels)
+        real_out = self.discriminator(real, real_condition)
         fake_out = self.discriminator(fake, self.condition(self._fake_labels(parts)))
         terms = losses.discriminator_terms(c.objective, real_out["adv"], fake_out["adv"], c.label_smoothing)
         if c.gp_weight > 0:
-            real_condition = self.condition(labels)
             terms["GP"] = c.gp_weight * losses.gradient_penalty(
                 lambda x: self.discriminator(x, real_condition)["adv"], real, fake
             )
