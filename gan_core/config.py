@@ -38,6 +38,9 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     n_critic: int = 1
+    # Both learning rates stay constant for this fraction of the steps, then fall linearly towards 0
+    # (CycleGAN's official "linear" policy is 0.5); 1.0 keeps them constant throughout.
+    lr_decay_start: float = 1.0
     # Objective and stability options.
     objective: str = "nonsaturating"
     label_smoothing: float = 0.0
@@ -108,6 +111,8 @@ FIELD_RULES: dict[str, FieldRule] = {
     "beta1": FieldRule(float, 0.0, 0.999),
     "beta2": FieldRule(float, 0.0, 0.9999),
     "n_critic": FieldRule(int, 1, 100, help="discriminator steps per generator step"),
+    "lr_decay_start": FieldRule(float, 0.0, 1.0, help="fraction of the steps after which learning rates fall "
+                                "linearly to 0; 1 keeps them constant"),
     "objective": FieldRule(str, choices=OBJECTIVES),
     "label_smoothing": FieldRule(float, 0.0, 0.5, help="one-sided: real targets become 1 - value"),
     "spectral_norm": FieldRule(bool),

@@ -158,11 +158,13 @@ def test_resume_continues_as_if_never_stopped(variant, tiny_pairs, tmp_path):
         assert [g["lr"] for g in state["param_groups"]] == [g["lr"] for g in b["optimizers"][name]["param_groups"]]
 
 
-def test_cyclegan_pool_and_step_survive_resume(tiny_pairs, tmp_path):
-    train(tiny_config("cyclegan", 2), tmp_path, dataset=tiny_pairs)
-    state = torch.load(tmp_path / "resume.pt", weights_only=True)["model"]
-    assert state["pool_a._extra_state"]["images"].shape == (4, 3, 32, 32), "2 steps × batch 2 fakes pooled"
-    assert state["_extra_state"]["steps_done"] == 2
+def test_cyclegan_pool_and_learning_rate_schedule_are_in_the_resume_state(tiny_pairs, tmp_path):
+    config = tiny_config("cyclegan", 2)
+    train(config, tmp_path, dataset=tiny_pairs)
+    state = torch.load(tmp_path / "resume.pt", weights_only=True)
+    assert state["model"]["pool_a._extra_state"]["images"].shape == (4, 3, 32, 32), "2 steps × batch 2 fakes pooled"
+    rates = [group["lr"] for group in state["optimizers"]["generator"]["param_groups"]]
+    assert rates == [pytest.approx(config.lr_g / 2)], "official linear policy: the second of 2 steps runs at half rate"
 
 
 def test_translate_cli_uses_our_cyclegan_checkpoint_both_ways(tiny_pairs, tmp_path, capsys):

@@ -60,6 +60,37 @@ def test_resume_continues_as_if_never_stopped(variant, digits16, tmp_path):
     assert steps == [1, 2, 3, 4], "metrics after the checkpoint are neither lost nor duplicated"
 
 
+def test_linear_decay_follows_the_official_policy():
+    from gan_core.variants.base import linear_decay
+
+    # 4 steps, decay from half-way: n_epochs = 2 constant, n_epochs_decay = 2 falling by 1/3 each.
+    assert [linear_decay(step, 4, 0.5) for step in range(4)] == pytest.approx([1, 1, 2 / 3, 1 / 3])
+    assert [linear_decay(step, 4, 0.0) for step in range(4)] == pytest.approx([0.8, 0.6, 0.4, 0.2])
+
+
+def test_a_cancelled_run_with_decaying_learning_rates_resumes_exactly(digits16, tmp_path):
+    from gan_core.training import Callback
+
+    class StopAtStep2(Callback):
+        def on_start(self, trainer):
+            self.trainer = trainer
+
+        def should_stop(self):
+            return self.trainer.step == 2
+
+    config = tiny_config("dcgan", 4, lr_decay_start=0.25)
+    straight = train(config, tmp_path / "straight", dataset=digits16)
+    assert train(config, tmp_path / "split", [StopAtStep2()], dataset=digits16).status == "cancelled"
+    resumed = train(config, tmp_path / "split", dataset=digits16, resume=True)
+    assert straight.status == resumed.status == "finished"
+    a = torch.load(tmp_path / "straight" / "resume.pt", weights_only=True)
+    b = torch.load(tmp_path / "split" / "resume.pt", weights_only=True)
+    for key, value in a["model"].items():
+        torch.testing.assert_close(b["model"][key], value, rtol=1e-5, atol=1e-6, msg=key)
+    last_rate = a["optimizers"]["generator"]["param_groups"][0]["lr"]
+    assert last_rate == pytest.approx(config.lr_g * 0.25) == b["optimizers"]["generator"]["param_groups"][0]["lr"]
+
+
 @pytest.mark.parametrize("variant", ["cgan", "acgan"])
 def test_conditional_variants_on_unlabelled_data_say_what_they_need(variant, digits16, tmp_path):
     import dataclasses

@@ -73,6 +73,19 @@ class GanModel(nn.Module):
     def attach_optimizers(self, optimizers: dict[str, torch.optim.Optimizer]) -> None:
         self.optimizers = optimizers
 
+    def schedule_learning_rates(self, step: int) -> None:
+        """Set each player's learning rate for the update after `step` (see `linear_decay`).
+
+        Computed from the step alone, so a resumed run lands on the same rates as one never stopped.
+        """
+        if self.config.lr_decay_start >= 1.0:
+            return
+        factor = linear_decay(step, self.config.steps, self.config.lr_decay_start)
+        base_rates = {"generator": self.config.lr_g, "discriminator": self.config.lr_d}
+        for name, optimizer in self.optimizers.items():
+            for group in optimizer.param_groups:
+                group["lr"] = base_rates[name] * factor
+
     def batch_source(self, dataset: ImageDataset, batch_size: int, device: torch.device) -> BatchSource:
         """Where training batches come from; image-to-image variants draw pairs instead."""
         return BatchSampler(dataset, batch_size, device)
@@ -107,6 +120,17 @@ class GanModel(nn.Module):
     def sampling_generator(self) -> nn.Module:
         """The generator to sample and save: the EMA copy when enabled, else the trained one."""
         return self.ema_generator if self.ema_generator is not None else self.generator
+
+
+def linear_decay(step: int, total_steps: int, start: float) -> float:
+    """Learning-rate factor: 1 for the first `start` share of the steps, then linearly towards 0.
+
+    At start=0.5 this is the official CycleGAN/pix2pix "linear" policy (n_epochs constant, then
+    n_epochs_decay falling), with steps in place of epochs.
+    """
+    decay_steps = int(total_steps * (1.0 - start))
+    constant_steps = total_steps - decay_steps
+    return 1.0 - max(0, step + 1 - constant_steps) / (decay_steps + 1)
 
 
 def total_grad_norm(module: nn.Module) -> torch.Tensor:

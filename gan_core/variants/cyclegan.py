@@ -5,10 +5,10 @@ With no pairs to compare against, the cycle losses ask G_B(G_A(a)) ≈ a and G_A
 (λ = 10 each way), and the identity losses ask a generator to leave images already in its target
 domain alone (0.5·λ), which keeps colours from drifting. As in the official code: least-squares
 objective, discriminators fed from a pool of 50 past fakes, and the learning rate constant for the
-first half of the steps, then decayed linearly towards zero.
+first half of the steps, then decayed linearly towards zero (`lr_decay_start` 0.5).
 
-The pool and the step count are part of the module's state (`get_extra_state`), so they are saved
-in the resume file and a resumed run continues exactly.
+The pools are part of the module's state (`get_extra_state`), so they are saved in the resume file
+and a resumed run continues exactly; the learning rates follow from the trainer's step.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from gan_core.config import TrainConfig
 from gan_core.nets.image_to_image import NLayerDiscriminator, ResnetGenerator
 from gan_core.registry import VariantSpec
 from gan_core.variants.base import BatchSource, total_grad_norm
-from gan_core.variants.image_to_image import ImageToImageGan, freeze, linear_decay, resnet_blocks, set_learning_rate
+from gan_core.variants.image_to_image import ImageToImageGan, freeze, resnet_blocks
 
 POOL_SIZE = 50
 
@@ -72,7 +72,6 @@ class CycleGAN(ImageToImageGan):
         super().__init__(config, image_shape, num_classes)
         self.pool_a = ImagePool(int(config.extra.get("pool_size", POOL_SIZE)))  # fakes of domain A
         self.pool_b = ImagePool(int(config.extra.get("pool_size", POOL_SIZE)))  # fakes of domain B
-        self.steps_done = 0
 
     @classmethod
     def build_generator(cls, config: TrainConfig, image_shape: tuple[int, int, int], num_classes: int) -> nn.Module:
@@ -91,23 +90,11 @@ class CycleGAN(ImageToImageGan):
             "b": NLayerDiscriminator(image_shape[0], config.width, n_layers=3, norm="instance"),
         })
 
-    def get_extra_state(self) -> dict[str, Any]:
-        return {"steps_done": self.steps_done}
-
-    def set_extra_state(self, state: dict[str, Any]) -> None:
-        self.steps_done = int(state["steps_done"])
-
-    def _decay_learning_rates(self) -> None:
-        factor = linear_decay(self.steps_done, self.config.steps)
-        set_learning_rate(self.optimizers["generator"], self.config.lr_g * factor)
-        set_learning_rate(self.optimizers["discriminator"], self.config.lr_d * factor)
-
     def train_step(self, next_batch: BatchSource) -> dict[str, torch.Tensor]:
         c = self.config
         real_a, real_b = next_batch()
         g_a, g_b = self.generator["a_to_b"], self.generator["b_to_a"]
         d_a, d_b = self.discriminator["a"], self.discriminator["b"]
-        self._decay_learning_rates()
 
         fake_b, fake_a = g_a(real_a), g_b(real_b)
         rec_a, rec_b = g_b(fake_b), g_a(fake_a)
@@ -140,7 +127,6 @@ class CycleGAN(ImageToImageGan):
         grad_norm_d = total_grad_norm(self.discriminator)
         optimizer.step()
         self.update_ema()
-        self.steps_done += 1
         logs = {name: terms[name].detach() for name in
                 ("D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B")}
         logs["grad_norm_G"], logs["grad_norm_D"] = grad_norm_g, grad_norm_d
@@ -170,7 +156,7 @@ SPEC = VariantSpec(
     model_class=CycleGAN,
     defaults={"dataset": "photo2sketch", "image_size": 64, "width": 16, "batch_size": 1, "lr_g": 2e-4,
               "lr_d": 2e-4, "beta1": 0.5, "objective": "least_squares", "cycle_weight": 10.0,
-              "identity_weight": 0.5, "steps": 4000},
+              "identity_weight": 0.5, "steps": 4000, "lr_decay_start": 0.5},
     image_to_image=True,
     page="/translate",
 )

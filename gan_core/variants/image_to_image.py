@@ -58,17 +58,6 @@ class ImageToImageGan(GanModel):
         return torch.stack(columns, 1).flatten(0, 1), len(columns)
 
 
-def linear_decay(step: int, total_steps: int) -> float:
-    """The official 'linear' policy: full rate for the first half of the steps, then down towards 0."""
-    constant = total_steps - total_steps // 2
-    return 1.0 - max(0, step + 1 - constant) / (total_steps // 2 + 1)
-
-
-def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
-    for group in optimizer.param_groups:
-        group["lr"] = lr
-
-
 def unet_depth(image_size: int) -> int:
     """Downsamplings for a U-Net on image_size squares: as many as divide it, at most 8 (unet_256)."""
     depth = 0
