@@ -91,6 +91,23 @@ def test_a_cancelled_run_with_decaying_learning_rates_resumes_exactly(digits16, 
     assert last_rate == pytest.approx(config.lr_g * 0.25) == b["optimizers"]["generator"]["param_groups"][0]["lr"]
 
 
+def test_the_saved_ema_generator_carries_batch_norm_statistics_of_its_own_outputs(digits16, tmp_path):
+    # A large learning rate and a slow average make the live and the averaged generators differ a lot,
+    # so statistics copied from the live one would be far from the averaged one's own.
+    config = tiny_config("dcgan", 3, ema_decay=0.999, lr_g=0.05)
+    train(config, tmp_path, dataset=digits16)
+    loaded = load_generator(tmp_path / "generator.safetensors")
+    first_norm = next(m for m in loaded.generator.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    saved_mean, saved_var, captured = first_norm.running_mean.clone(), first_norm.running_var.clone(), {}
+    first_norm.register_forward_pre_hook(lambda module, inputs: captured.setdefault("x", inputs[0].clone()))
+    loaded.generator.train()
+    with torch.no_grad():
+        loaded.generator(loaded.layout.build(2048, seed=11, device=torch.device("cpu")))
+    own_mean, own_var = captured["x"].mean(dim=(0, 2, 3)), captured["x"].var(dim=(0, 2, 3))
+    torch.testing.assert_close(saved_mean, own_mean, atol=0.02, rtol=0.02)
+    torch.testing.assert_close(saved_var, own_var, atol=0.02, rtol=0.1)
+
+
 @pytest.mark.parametrize("variant", ["cgan", "acgan"])
 def test_conditional_variants_on_unlabelled_data_say_what_they_need(variant, digits16, tmp_path):
     import dataclasses

@@ -7,6 +7,7 @@ loss terms, weight clipping, gradient penalty) so each paper's variant states on
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import torch
@@ -110,6 +111,11 @@ class GanModel(nn.Module):
 
     @torch.no_grad()
     def update_ema(self) -> None:
+        """Move the averaged weights towards the live ones; buffers are copied as they are.
+
+        Copied batch-norm statistics belong to the live weights, not the averaged ones; noise-to-image
+        variants therefore recompute them before sampling (`AdversarialImageGan.sampling_generator`).
+        """
         if self.ema_generator is None:
             return
         ema_params = list(self.ema_generator.parameters())
@@ -131,6 +137,40 @@ def linear_decay(step: int, total_steps: int, start: float) -> float:
     decay_steps = int(total_steps * (1.0 - start))
     constant_steps = total_steps - decay_steps
     return 1.0 - max(0, step + 1 - constant_steps) / (decay_steps + 1)
+
+
+STANDING_STATISTICS_SEED = 20_240_601
+
+
+@torch.no_grad()
+def with_standing_statistics(
+    generator: nn.Module, layout: LatentLayout, batches: int = 16, batch_size: int = 64
+) -> nn.Module:
+    """A copy of `generator` whose batch-norm running statistics are averaged over its own outputs.
+
+    An averaged (EMA) generator has never run forward in training mode, so statistics copied from
+    the live generator do not match its weights; BigGAN's "standing statistics" fix this by running
+    the generator on many latent batches and keeping the cumulative mean and variance.
+    """
+    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    if not norms:
+        return generator
+    calibrated = copy.deepcopy(generator)
+    calibrated_norms = [m for m in calibrated.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+                        and m.track_running_stats]
+    for norm in calibrated_norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average over all calibration batches
+    device = next(calibrated.parameters()).device
+    rng = torch.Generator(device="cpu").manual_seed(STANDING_STATISTICS_SEED)
+    calibrated.train()
+    for _ in range(batches):
+        parts = {k: v.to(device) for k, v in layout.sample_parts(batch_size, torch.device("cpu"), rng).items()}
+        calibrated(layout.compose(**parts))
+    for norm, original in zip(calibrated_norms, norms):
+        norm.momentum = original.momentum
+    calibrated.train(generator.training)
+    return calibrated
 
 
 def total_grad_norm(module: nn.Module) -> torch.Tensor:
@@ -169,6 +209,16 @@ class AdversarialImageGan(GanModel):
 
     def after_discriminator_step(self) -> None:
         """WGAN clips the critic's weights here."""
+
+    def sampling_generator(self) -> nn.Module:
+        """The EMA generator, when enabled, gets batch-norm statistics of its own ("standing statistics").
+
+        They are measured on a copy, from a fixed-seed latent sample, so sampling never changes the
+        training state and a resumed run stays identical to one never stopped.
+        """
+        if self.ema_generator is None:
+            return self.generator
+        return with_standing_statistics(self.ema_generator, self.layout)
 
     def _fake_labels(self, parts: dict[str, torch.Tensor]) -> torch.Tensor | None:
         return parts.get("labels")
