@@ -223,11 +223,11 @@ class AdversarialImageGan(GanModel):
     def _fake_labels(self, parts: dict[str, torch.Tensor]) -> torch.Tensor | None:
         return parts.get("labels")
 
-    def discriminator_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    def discriminator_step(
+        self, real: torch.Tensor, labels: torch.Tensor | None, fake: torch.Tensor, parts: dict[str, torch.Tensor]
+    ) -> dict[str, torch.Tensor]:
+        """One update of D on a real batch and a (detached) fake batch made from `parts`."""
         c = self.config
-        parts = self.fake_inputs(real.shape[0], real.device)
-        with torch.no_grad():
-            fake = self.generator(self.layout.compose(**parts))
         real_condition = self.condition(labels)
         real_out = self.discriminator(real, real_condition)
         fake_out = self.discriminator(fake, self.condition(self._fake_labels(parts)))
@@ -251,25 +251,43 @@ class AdversarialImageGan(GanModel):
         logs["grad_norm_D"] = grad_norm
         return logs
 
-    def generator_step(self, batch_size: int, device: torch.device) -> dict[str, torch.Tensor]:
-        parts = self.fake_inputs(batch_size, device)
-        fake = self.generator(self.layout.compose(**parts))
+    def generator_step(self, fake: torch.Tensor, parts: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """One update of G through D's verdict on `fake` (still attached to G's graph).
+
+        D's weights are frozen meanwhile: their gradients would be discarded anyway, so this only
+        skips computing them.
+        """
+        self.discriminator.requires_grad_(False)
         fake_out = self.discriminator(fake, self.condition(self._fake_labels(parts)))
         terms = {"G_GAN": losses.generator_loss(self.config.objective, fake_out["adv"])}
         terms.update(self.generator_extra(fake_out, parts))
         optimizer = self.optimizers["generator"]
         optimizer.zero_grad(set_to_none=True)
         torch.stack(list(terms.values())).sum().backward()
+        self.discriminator.requires_grad_(True)
         grad_norm = total_grad_norm(self.generator)
         optimizer.step()
         logs = {name: value.detach() for name, value in terms.items()}
         logs["grad_norm_G"] = grad_norm
         return logs
 
+    def make_fakes(self, batch_size: int, device: torch.device, attached: bool) -> tuple[torch.Tensor, dict]:
+        """Fresh latent parts and G's images of them, with G's graph kept only when `attached`."""
+        parts = self.fake_inputs(batch_size, device)
+        with torch.set_grad_enabled(attached):
+            return self.generator(self.layout.compose(**parts)), parts
+
     def train_step(self, next_batch: BatchSource) -> dict[str, torch.Tensor]:
+        """With one D step, G's update reuses that step's fakes (as the DCGAN reference code does),
+        which saves a generator forward; with several (WGAN's n_critic), G draws fresh ones, as
+        WGAN's algorithm states."""
+        reuse = self.config.n_critic == 1
         for _ in range(self.config.n_critic):
             real, labels = next_batch()
-            logs = self.discriminator_step(real, labels)
-        logs.update(self.generator_step(real.shape[0], real.device))
+            fake, parts = self.make_fakes(real.shape[0], real.device, attached=reuse)
+            logs = self.discriminator_step(real, labels, fake.detach(), parts)
+        if not reuse:
+            fake, parts = self.make_fakes(real.shape[0], real.device, attached=True)
+        logs.update(self.generator_step(fake, parts))
         self.update_ema()
         return logs
