@@ -1,25 +1,20 @@
 """One real browser over the real server: start a job and watch its curves grow; move an InfoGAN slider.
 
-Runs Debian's chromium through Playwright (never a downloaded browser). Every wait is bounded and the
-server and any training workers it started are always stopped.
+Runs Debian's chromium through Playwright (never a downloaded browser); the server and the browser come from
+benchmarks/browser_session.py, shared with benchmarks/app_latency.py. Every wait is bounded and the server
+and any training workers it started are always stopped.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-REPO = Path(__file__).resolve().parents[1]
+from benchmarks import browser_session as session
+
+CHROMIUM = session.CHROMIUM
 TINY = {"width": 8, "image_size": 16, "batch_size": 16, "noise_dim": 8, "steps": 2, "log_every": 1,
         "sample_every": 2, "checkpoint_every": 2, "device": "cpu"}
 
@@ -44,26 +39,16 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def wait_until(condition, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
+    try:
+        return session.wait_until(condition, timeout_s, what)
+    except TimeoutError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, digits16):
     from gan_core.registry import config_for
-    from gan_core.training.jobs import JobManager
     from gan_core.training.trainer import Trainer
 
     checkpoints = tmp_path_factory.mktemp("checkpoints")
@@ -74,51 +59,14 @@ def server(tmp_path_factory, digits16):
     Trainer(config_for("pix2pix", **TINY_TRANSLATOR), translator_dir, dataset=tiny_pairs()).run()
     shutil.copy(translator_dir / "generator.safetensors", checkpoints / "pix2pix-tiny.safetensors")
     runs = tmp_path_factory.mktemp("runs")
-    port = free_port()
-    env = {**os.environ, "GAN_STUDIO_RUNS": str(runs), "GAN_STUDIO_CHECKPOINTS": str(checkpoints)}
-    log = open(runs.parent / "server.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        def healthy() -> bool:
-            try:
-                return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200
-            except OSError:
-                return False
-
-        wait_until(healthy, 60, "the Streamlit server to start")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-        for job in JobManager(runs).list_jobs():  # workers run in their own session; stop ours
-            if job.status == "running" and job.pid:
-                try:
-                    os.kill(job.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+    with session.app_server(runs, runs.parent / "server.log", checkpoints=checkpoints) as app:
+        yield app.url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with session.chromium() as chromium:
+        yield chromium
 
 
 def test_training_job_draws_growing_curves(server, browser):
