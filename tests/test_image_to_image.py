@@ -195,3 +195,12 @@ def test_translate_cli_refuses_bto_a_for_a_one_way_model(tiny_pairs, tmp_path, c
     assert main(["translate", "--checkpoint", str(tmp_path / "run" / "generator.safetensors"),
                  "--input", str(tmp_path / "in.png"), "--out", str(tmp_path / "o.png"), "--direction", "BtoA"]) == 2
     assert "direction must be one of AtoB" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("variant", ["pix2pix", "cyclegan"])
+def test_translators_start_from_the_official_normal_initialisation(variant):
+    from gan_core.registry import get_variant
+
+    model = get_variant(variant).model_class(tiny_config(variant, 1), (3, 32, 32), 0)
+    convolutions = [p for p in model.parameters() if p.dim() == 4 and p.numel() >= 1000]
+    assert convolutions and all(float(p.detach().std()) == pytest.approx(0.02, rel=0.15) for p in convolutions)

@@ -138,3 +138,13 @@ def test_a_fresh_run_never_overwrites_an_existing_one(digits16, tmp_path):
     with pytest.raises(ConfigError, match="already holds a run"):
         train(tiny_config("dcgan", 2), tmp_path, dataset=digits16)
     assert (tmp_path / "generator.safetensors").read_bytes() == before
+
+
+@pytest.mark.parametrize("variant", ["dcgan", "cgan", "infogan"])
+def test_dcgan_family_starts_from_the_papers_normal_initialisation(variant):
+    from gan_core.registry import get_variant
+
+    model = get_variant(variant).model_class(tiny_config(variant, 1), (1, 16, 16), 10)
+    for name, parameter in model.named_parameters():
+        if parameter.dim() > 1 and parameter.numel() >= 1000:
+            assert float(parameter.detach().std()) == pytest.approx(0.02, rel=0.15), name

@@ -29,6 +29,10 @@ class GanModel(nn.Module):
     alone), `build_discriminator`, `latent_layout` and `train_step`.
     """
 
+    # The paper's weight initialisation, applied to fresh networks (a checkpoint overwrites it anyway);
+    # None keeps PyTorch's defaults.
+    weight_init: Callable[[nn.Module], nn.Module] | None = None
+
     def __init__(self, config: TrainConfig, image_shape: tuple[int, int, int], num_classes: int) -> None:
         super().__init__()
         self.config = config
@@ -37,6 +41,9 @@ class GanModel(nn.Module):
         self.layout = self.latent_layout(config, num_classes)
         self.generator = self.build_generator(config, self.image_shape, num_classes)
         self.discriminator = self.build_discriminator(config, self.image_shape, num_classes)
+        if self.weight_init is not None:
+            type(self).weight_init(self.generator)
+            type(self).weight_init(self.discriminator)
         self.ema_generator: nn.Module | None = None
         if config.ema_decay > 0:
             self.ema_generator = self.build_generator(config, self.image_shape, num_classes)

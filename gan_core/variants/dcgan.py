@@ -6,6 +6,7 @@ from torch import nn
 
 from gan_core.config import TrainConfig
 from gan_core.nets.dcgan import ConvDiscriminator, ConvGenerator
+from gan_core.nets.init import normal_init_
 from gan_core.registry import VariantSpec
 from gan_core.variants.base import AdversarialImageGan
 
@@ -14,6 +15,7 @@ class DCGAN(AdversarialImageGan):
     """Convolutional generator and discriminator with the non-saturating GAN objective."""
 
     discriminator_norm = "batch"
+    weight_init = staticmethod(normal_init_)  # N(0, 0.02), as the paper initialises every layer
 
     @classmethod
     def build_generator(cls, config: TrainConfig, image_shape, num_classes) -> nn.Module:

@@ -13,6 +13,7 @@ from gan_core.config import TrainConfig
 from gan_core.data.base import ImageDataset, to_unit_range
 from gan_core.data.paired import PairBatchSource, PairedDataset
 from gan_core.errors import ConfigError, DatasetUnavailableError
+from gan_core.nets.init import normal_init_
 from gan_core.variants.base import BatchSource, GanModel
 
 PREVIEW_ROWS = 6
@@ -22,6 +23,7 @@ class ImageToImageGan(GanModel):
     """Base of the translators: they read `PairedDataset`s and have no noise input."""
 
     needs_aligned_pairs = False
+    weight_init = staticmethod(normal_init_)  # the official code's default init_type='normal', gain 0.02
 
     @classmethod
     def latent_layout(cls, config: TrainConfig, num_classes: int) -> None:  # type: ignore[override]
