@@ -64,6 +64,9 @@ class TrainConfig:
     log_every: int = 10
     sample_every: int = 200
     checkpoint_every: int = 500
+    # Also log and redraw the live preview (samples/live.png) at least this often, in seconds, so a
+    # dashboard stays fresh whatever the speed; 0 keeps to the step counts above.
+    refresh_seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -131,6 +134,8 @@ FIELD_RULES: dict[str, FieldRule] = {
     "log_every": FieldRule(int, 1, 100_000),
     "sample_every": FieldRule(int, 1, 10_000_000),
     "checkpoint_every": FieldRule(int, 1, 10_000_000),
+    "refresh_seconds": FieldRule(float, 0.0, 3600.0, help="also log and redraw the live preview at least this "
+                                 "often; 0 = by step counts only"),
 }
 
 

@@ -27,7 +27,9 @@ OPTIMISER_FIELDS = ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic", "
 OBJECTIVE_FIELDS = ("objective", "label_smoothing", "spectral_norm", "weight_clip", "gp_weight", "ema_decay")
 NETWORK_FIELDS = ("noise_dim", "width")
 CODE_FIELDS = ("categorical_codes", "continuous_codes", "info_weight")
-BOOKKEEPING_FIELDS = ("log_every", "sample_every", "checkpoint_every")
+BOOKKEEPING_FIELDS = ("log_every", "sample_every", "checkpoint_every", "refresh_seconds")
+# Jobs started here redraw their curves and live preview this often, whatever their speed.
+APP_REFRESH_SECONDS = 1.0
 
 
 def field_input(name: str, default, key_prefix: str):
@@ -87,7 +89,7 @@ variant = st.selectbox("Variant", list(specs), index=list(specs).index("dcgan"),
                        format_func=lambda name: specs[name].title, key="variant")
 spec = specs[variant]
 st.caption(spec.summary)
-defaults = spec.default_config()
+defaults = spec.default_config().replace(refresh_seconds=APP_REFRESH_SECONDS)
 dataset = st.selectbox("Dataset", list(datasets), index=list(datasets).index(defaults.dataset),
                        format_func=lambda name: f"{name}: {datasets[name]}", key=f"dataset.{variant}")
 

@@ -148,3 +148,14 @@ def test_dcgan_family_starts_from_the_papers_normal_initialisation(variant):
     for name, parameter in model.named_parameters():
         if parameter.dim() > 1 and parameter.numel() >= 1000:
             assert float(parameter.detach().std()) == pytest.approx(0.02, rel=0.15), name
+
+
+def test_refresh_seconds_logs_and_redraws_the_live_preview_between_step_counts(digits16, tmp_path):
+    config = tiny_config("dcgan", 3, log_every=1000, refresh_seconds=1e-9)
+    train(config, tmp_path, dataset=digits16)
+    files = RunFiles(tmp_path)
+    assert [row["step"] for row in files.read_metrics()] == [1, 2, 3], "every step is past the tiny refresh time"
+    assert files.live_sample.is_file() and files.live_sample not in files.sample_paths()
+    train(tiny_config("dcgan", 3, log_every=1000), tmp_path / "plain", dataset=digits16)
+    assert [row["step"] for row in RunFiles(tmp_path / "plain").read_metrics()] == [3]
+    assert not RunFiles(tmp_path / "plain").live_sample.exists()

@@ -43,6 +43,11 @@ class RunFiles:
     def sample_path(self, step: int) -> Path:
         return self.samples / f"step_{step:08d}.png"
 
+    @property
+    def live_sample(self) -> Path:
+        """The latest preview, redrawn every `refresh_seconds`; the step grids above are the timeline."""
+        return self.samples / "live.png"
+
     def sample_paths(self) -> list[Path]:
         return sorted(self.samples.glob("step_*.png")) if self.samples.is_dir() else []
 

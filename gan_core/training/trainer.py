@@ -138,6 +138,10 @@ class Trainer:
             callback.on_samples(self.step, path)
         return path
 
+    def save_live_sample(self) -> None:
+        images, columns = self.model.preview()
+        save_png(to_pil(images, columns=columns), self.files.live_sample)
+
     def save_checkpoint(self, metrics: dict[str, float]) -> None:
         """Resume state first, then the generator: the generator file is only ever as new as a resumable state."""
         for parameter in self.model.parameters():
@@ -185,6 +189,7 @@ class Trainer:
         images_per_step = c.batch_size * c.n_critic
         metrics: dict[str, float] = {}
         interval_start, interval_images = time.perf_counter(), 0
+        last_refresh = interval_start
         status, message = "finished", f"finished {c.steps} steps"
         try:
             if self.step == 0:
@@ -196,7 +201,11 @@ class Trainer:
                 interval_images += images_per_step
                 at_end = self.step == c.steps
                 checkpoint_due = self.step % c.checkpoint_every == 0 or at_end
-                if self.step % c.log_every == 0 or checkpoint_due:
+                refresh_due = c.refresh_seconds > 0 and time.perf_counter() - last_refresh >= c.refresh_seconds
+                if refresh_due:
+                    self.save_live_sample()
+                    last_refresh = time.perf_counter()
+                if self.step % c.log_every == 0 or checkpoint_due or refresh_due:
                     metrics = self._log(accumulator, interval_images, interval_start)
                     self.elapsed = metrics["elapsed_s"]
                     interval_start, interval_images = time.perf_counter(), 0
