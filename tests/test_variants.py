@@ -68,7 +68,18 @@ def test_linear_decay_follows_the_official_policy():
     assert [linear_decay(step, 4, 0.0) for step in range(4)] == pytest.approx([0.8, 0.6, 0.4, 0.2])
 
 
-def test_a_cancelled_run_with_decaying_learning_rates_resumes_exactly(digits16, tmp_path):
+def test_the_ema_decay_warms_up_so_the_random_start_fades_quickly():
+    from gan_core.variants.dcgan import DCGAN
+
+    model = DCGAN(tiny_config("dcgan", 1, ema_decay=0.999), (1, 16, 16), 10)
+    decays = []
+    for step in (0, 90, 990, 100_000):
+        model.steps_done = step
+        decays.append(model.ema_decay_now())
+    assert decays == pytest.approx([0.1, 0.91, 0.991, 0.999])
+
+
+def test_a_cancelled_run_with_decaying_learning_rates_and_ema_resumes_exactly(digits16, tmp_path):
     from gan_core.training import Callback
 
     class StopAtStep2(Callback):
@@ -78,7 +89,7 @@ def test_a_cancelled_run_with_decaying_learning_rates_resumes_exactly(digits16, 
         def should_stop(self):
             return self.trainer.step == 2
 
-    config = tiny_config("dcgan", 4, lr_decay_start=0.25)
+    config = tiny_config("dcgan", 4, lr_decay_start=0.25, ema_decay=0.99)  # the EMA warm-up follows the step too
     straight = train(config, tmp_path / "straight", dataset=digits16)
     assert train(config, tmp_path / "split", [StopAtStep2()], dataset=digits16).status == "cancelled"
     resumed = train(config, tmp_path / "split", dataset=digits16, resume=True)

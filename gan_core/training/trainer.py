@@ -195,7 +195,7 @@ class Trainer:
             if self.step == 0:
                 self.save_samples()
             while self.step < c.steps:
-                self.model.schedule_learning_rates(self.step)
+                self.model.prepare_step(self.step)
                 accumulator.add(self.step + 1, self.model.train_step(self.next_batch))
                 self.step += 1
                 interval_images += images_per_step
