@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import random
 import shutil
+import signal
 import threading
 import time
 from pathlib import Path
@@ -173,6 +174,148 @@ def _cli_main(argv: list[str]) -> None:
 
     torch.set_num_threads(1)
     raise SystemExit(main(argv))
+
+
+WORKER_STEPS = 60
+WORKER_CHECKPOINT_EVERY = 5
+
+
+def _process_state(pid: int) -> str | None:
+    """The kernel's state letter of `pid` (R, S, D, T for stopped, Z, ...); None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2]
+
+
+def _worker_alive(pid: int) -> bool:
+    return _process_state(pid) not in (None, "Z", "X")
+
+
+def _stop_when(pid: int, condition, what: str, timeout_s: float = 60, interval_s: float = 0.0005) -> None:
+    """Freeze the worker with SIGSTOP at a moment where `condition()` holds, checked again once the kernel says
+    it is stopped (so the moment is certain, not a race); on a miss it is let go (SIGCONT) and we wait again."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if condition():
+            os.kill(pid, signal.SIGSTOP)
+            while _process_state(pid) not in ("T", "t", None, "Z"):
+                time.sleep(0.0002)
+            if _worker_alive(pid) and condition():
+                return
+            os.kill(pid, signal.SIGCONT)
+        assert _worker_alive(pid), f"the worker ended before {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(interval_s)
+
+
+def _sigkill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while _worker_alive(pid):  # the job manager's reaper thread collects it
+        assert time.monotonic() < deadline, "a SIGKILLed worker did not die"
+        time.sleep(0.01)
+
+
+def _start_worker(jobs: JobManager, job_id: str) -> int:
+    """What the app does after Start or Resume: `refresh()` spawns `python -m gan_core.training.worker`."""
+    assert jobs.refresh() == [job_id]
+    job = jobs.get(job_id)
+    assert job.status == "running" and job.pid is not None
+    return job.pid
+
+
+def _interrupted_job_checks(jobs: JobManager, job_id: str) -> int:
+    """After a kill: the store says interrupted, the checkpoint loads, metrics up to it are intact.
+
+    Returns the step the resumable state holds."""
+    assert jobs.refresh() == [], "nothing else was queued"
+    job = jobs.get(job_id)
+    assert job.status == "interrupted", (job.status, job.message)
+    assert "stopped unexpectedly" in job.message and jobs.can_resume(job)
+    files = RunFiles(jobs.run_dir(job_id))
+    resume_step = int(load_resume_state(files.resume)["step"])  # weights_only=True inside
+    generator = load_generator(files.generator)
+    assert generator.step <= resume_step, "the generator is never newer than a resumable state"
+    assert torch.isfinite(generate(generator, 2, seed=0)).all()
+    for rows in ([row["step"] for row in jobs.metrics(job_id)], [row["step"] for row in files.read_metrics()]):
+        assert rows == list(range(1, len(rows) + 1)), f"metric rows repeat, go back or have holes: {rows}"
+        assert len(rows) >= resume_step, "every row up to the checkpoint is kept"
+    return resume_step
+
+
+@pytest.mark.slow
+def test_sigkilled_app_workers_are_interrupted_and_resume_through_the_job_manager(tmp_path):
+    """Real worker processes, started as the app starts them (`JobManager.refresh` spawns a fresh
+    `python -m gan_core.training.worker` in its own session), killed with SIGKILL at three moments:
+
+    1. while `resume.pt` is being written, with an older checkpoint on disk: the worker is frozen (SIGSTOP)
+       once the file's temporary exists, the kernel is asked that it is stopped, the temporary is checked
+       to be still there, and the frozen worker is killed, so the kill lands mid-write for certain;
+    2. the same while `generator.safetensors` is being written, after `resume.pt` of that step was replaced;
+    3. while the resumed worker is still starting (importing torch), before it touched the job.
+
+    After each: the job is `interrupted`, both checkpoint files load, every metric row up to the checkpoint
+    is there once, and `JobManager.resume` + `refresh` carries on; the last resume finishes all the steps with
+    each metric row exactly once, in the job's own run folder, and the half-written temporaries are gone.
+    A kill between checkpoints is `tests/test_jobs.py::test_killed_worker_is_interrupted_and_resumes_from_checkpoint`;
+    each fresh worker costs seconds of imports, so this test starts only three that train.
+    """
+    started = time.monotonic()
+    jobs = JobManager(tmp_path / "runs", max_concurrent=1)
+    job_id = jobs.submit(tiny(WORKER_STEPS, checkpoint_every=WORKER_CHECKPOINT_EVERY, log_every=1))
+    files = RunFiles(jobs.run_dir(job_id))
+    assert files.root == tmp_path / "runs" / job_id
+
+    def temporary(pid: int, name: str) -> Path:  # checkpoints.atomic_write's temporary name
+        return files.root / f".{name}.{pid}.tmp"
+
+    # 1. and 2. mid-checkpoint: the temporary of the file being written exists while the worker is frozen
+    resume_step = 0
+    for name in ("resume.pt", "generator.safetensors"):
+        if resume_step:
+            jobs.resume(job_id)
+        pid = _start_worker(jobs, job_id)
+        path, after = temporary(pid, name), max(resume_step, WORKER_CHECKPOINT_EVERY)
+        _stop_when(pid, lambda path=path, after=after: path.exists() and jobs.get(job_id).step > after,
+                   f"{name} to be written after step {after}")
+        writing = jobs.get(job_id).step  # the step is logged just before its checkpoint
+        _sigkill(pid)
+        assert temporary(pid, name).exists(), "the kill landed before the temporary was renamed"
+        previous, resume_step = resume_step, _interrupted_job_checks(jobs, job_id)
+        assert writing % WORKER_CHECKPOINT_EVERY == 0 and writing > previous
+        if name == "resume.pt":
+            assert 0 < resume_step < writing, "the state being written is not the one that loads"
+            assert load_generator(files.generator).step == resume_step
+        else:
+            assert resume_step == writing, "resume.pt of this step was complete before the generator"
+            assert load_generator(files.generator).step < resume_step
+
+    # 3. while the resumed worker starts: it has not reached the trainer (the job still says "starting")
+    jobs.resume(job_id)
+    pid = _start_worker(jobs, job_id)
+    _sigkill(pid)
+    assert jobs.get(job_id).message == "starting", "killed before the worker reported anything"
+    assert _interrupted_job_checks(jobs, job_id) == resume_step, "an aborted start changes no checkpoint"
+
+    jobs.resume(job_id)
+    pid = _start_worker(jobs, job_id)
+    deadline = time.monotonic() + 120
+    while jobs.get(job_id).status == "running":
+        assert time.monotonic() < deadline, jobs.log_tail(job_id)
+        time.sleep(0.1)
+    job = jobs.get(job_id)
+    assert (job.status, job.step) == ("finished", WORKER_STEPS), jobs.log_tail(job_id)
+    assert jobs.log_tail(job_id, lines=200).rsplit("from step ", 1)[1].split()[0] == str(resume_step)
+    assert [row["step"] for row in jobs.metrics(job_id)] == list(range(1, WORKER_STEPS + 1))
+    assert [row["step"] for row in files.read_metrics()] == list(range(1, WORKER_STEPS + 1))
+    assert load_generator(files.generator).step == WORKER_STEPS
+    assert load_resume_state(files.resume)["step"] == WORKER_STEPS
+    assert temporaries(files.root) == [], "half-written files of killed workers are removed on the next start"
+    assert [path.name for path in (tmp_path / "runs").iterdir() if path.is_dir()] == [job_id]
+    print(f"worker kills: mid-write of both checkpoint files, at start-up; last resumed from step {resume_step}; "
+          f"{time.monotonic() - started:.0f} s")
 
 
 # --- c. disk full, out of memory -----------------------------------------------------------------
