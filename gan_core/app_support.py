@@ -7,6 +7,7 @@ grouped into charts, and small sampling helpers that return finished pictures.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +22,7 @@ from gan_core.errors import CheckpointError, ConfigError
 from gan_core.grids import png_bytes, to_pil
 from gan_core.inference import generate, generate_from_latent, interpolate_noise, traversal_latents
 from gan_core.registry import VariantSpec, get_variant, variants
-from gan_core.training.jobs import JobManager
+from gan_core.training.jobs import ACTIVE, Job, JobManager
 from gan_core.uploads import DEFAULT_MAX_BYTES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -209,6 +210,123 @@ def smooth(values: Sequence[float], weight: float) -> list[float]:
         last = value if last is None else weight * last + (1 - weight) * value
         smoothed.append(last)
     return smoothed
+
+
+class MetricHistory:
+    """One job's logged series, read from the job store a few new rows at a time.
+
+    The first `update` reads every row; later ones ask only for the rows after the last step but one, so
+    the last row read comes back as a check. A resume drops the rows logged after its checkpoint and logs
+    them again, so when the job was claimed again (a new `started`) or the re-read row is gone or
+    different, everything is read afresh. A job that had already ended when it was last read is not read
+    again until it is started again. `version` changes whenever the series do: it keys what is drawn.
+    """
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.version = 0
+        self._clear(None)
+
+    def _clear(self, started: float | None) -> None:
+        self.started = started
+        self.complete = False
+        self.steps: dict[str, list[int]] = {}
+        self.values: dict[str, list[float]] = {}
+        self._tail: list[dict[str, float]] = []  # the last two rows read
+        self._smoothed: dict[str, tuple[float, list[float]]] = {}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.values)
+
+    def update(self, jobs: JobManager, job: Job) -> bool:
+        """Read what `job` logged since the last call; True when the series changed."""
+        ended = job.status not in ACTIVE  # read before the rows: an ended job has logged its last row
+        if self.complete and ended and job.started == self.started:
+            return False
+        if job.started == self.started and self._tail:
+            since = self._tail[-2]["step"] if len(self._tail) > 1 else 0
+            rows = jobs.metrics(self.job_id, since_step=since)
+            if rows and rows[0] == self._tail[-1]:
+                self._append(rows[1:])
+                self.complete = ended
+                if len(rows) > 1:
+                    self.version += 1
+                return len(rows) > 1
+        had_rows = bool(self._tail)
+        self._clear(job.started)
+        rows = jobs.metrics(self.job_id)
+        self._append(rows)
+        self.complete = ended
+        if rows or had_rows:
+            self.version += 1
+        return bool(rows or had_rows)
+
+    def _append(self, rows: list[dict[str, float]]) -> None:
+        for row in rows:
+            step = int(row["step"])
+            for name, value in row.items():
+                if name != "step":
+                    self.steps.setdefault(name, []).append(step)
+                    self.values.setdefault(name, []).append(value)
+        self._tail = (self._tail + rows)[-2:]
+
+    def smoothed(self, name: str, weight: float) -> list[float]:
+        """`smooth(values, weight)` of one series, extended rather than recomputed as rows arrive."""
+        cached_weight, done = self._smoothed.get(name, (weight, []))
+        if cached_weight != weight:
+            done = []
+        values = self.values.get(name, [])
+        last = done[-1] if done else None
+        for value in values[len(done):]:
+            last = value if last is None else weight * last + (1 - weight) * value
+            done.append(last)
+        self._smoothed[name] = (weight, done)
+        return done
+
+
+# A chart draws at most about this many points a series: more cannot be told apart at its width, and each
+# point is sent to the browser on every refresh.
+MAX_CHART_POINTS = 1000
+
+
+def live_preview_step(metrics_path: Path, drawn_at: float, tail_bytes: int = 16384) -> int | None:
+    """The step a run's live preview shows: the trainer draws it, then logs that step's row (metrics.jsonl
+    `time`), so it is the first row logged at or after the picture's modification time `drawn_at`.
+
+    Reads only the file's tail; None where that row is not logged yet or lies before the tail."""
+    try:
+        with open(metrics_path, "rb") as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - tail_bytes))
+            lines = handle.read().decode(errors="replace").splitlines()
+    except OSError:
+        return None
+    earlier = False
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:  # the first line may be cut, the last half-written
+            continue
+        if not isinstance(row, dict) or "time" not in row or "step" not in row:
+            continue
+        if row["time"] >= drawn_at:
+            return int(row["step"]) if earlier else None
+        earlier = True
+    return None
+
+
+def display_indices(count: int, limit: int = MAX_CHART_POINTS) -> list[int]:
+    """Evenly spread indices of at most `limit` + 1 of `count` points, the last always among them.
+
+    The stride is a power of two, so as a series grows the points drawn stay the same ones until the
+    stride doubles (the curve does not shimmer from refresh to refresh)."""
+    stride = 1
+    while count > stride * limit:
+        stride *= 2
+    indices = list(range(0, count, stride))
+    if count and indices[-1] != count - 1:
+        indices.append(count - 1)
+    return indices
 
 
 def format_seconds(seconds: float | None) -> str:

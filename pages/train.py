@@ -2,24 +2,28 @@
 
 import dataclasses
 import time
+from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
 from gan_core.app_support import (
     DeploymentSettings,
+    MetricHistory,
     all_variants,
     dataset_zip_limits,
+    display_indices,
     format_seconds,
     job_manager,
+    live_preview_step,
     metric_groups,
-    read_png,
-    smooth,
     unpack_dataset_zip,
 )
 from gan_core.config import FIELD_RULES, config_from_dict
 from gan_core.data.base import describe_datasets
 from gan_core.errors import GanStudioError
+from gan_core.training.run_files import RunFiles
 
 # The form's fields, in the order a person thinks about them; codes only for variants that have them.
 BASIC_FIELDS = ("steps", "batch_size", "image_size", "seed", "device")
@@ -62,10 +66,11 @@ def resume_and_start(job_id: str) -> None:
     manager.refresh()
 
 
-def curves_figure(title: str, series: dict[str, tuple[list[int], list[float]]], smoothing: float, log_y: bool):
+def curves_figure(title: str, series: dict, log_y: bool):
+    """One chart; `series` maps a name to (steps, values) arrays, already smoothed and thinned."""
     figure = go.Figure()
-    for name, (steps, values) in series.items():
-        figure.add_trace(go.Scatter(x=steps, y=smooth(values, smoothing), mode="lines", name=name))
+    for name, (steps, values) in series.items():  # numpy arrays: quick to validate, sent as binary
+        figure.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=name))
     figure.update_layout(title=title, height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          xaxis_title="step", legend={"orientation": "h"})
     if log_y:
@@ -139,12 +144,36 @@ if submitted:
 
 
 # --- jobs and the live dashboard ---------------------------------------------------------
-@st.fragment(run_every=2)
-def dashboard() -> None:
+# Two fragments: the jobs table and its buttons refresh every TABLE_SECONDS; the selected job's curves and
+# preview every LIVE_SECONDS, reading only the metric rows logged since the last refresh. With the worker
+# logging and redrawing its live preview every APP_REFRESH_SECONDS, both show up within about 2 s.
+TABLE_SECONDS = 2.0
+LIVE_SECONDS = 1.0
+LIVE = "live"  # the timeline's last stop: samples/live.png, redrawn while the job trains
+RERUN_PAGE = "train.rerun_page"
+
+
+def rerun_page_next() -> None:
+    """Widget callback: the selected job changes, so redraw the live part at once rather than on its next tick."""
+    st.session_state[RERUN_PAGE] = True
+
+
+def act_and_rerun(action, job_id: str) -> None:
+    act(action, job_id)
+    rerun_page_next()
+
+
+def visible_jobs() -> list:
+    mine_only = st.session_state.get("mine_only", False)
+    return jobs.list_jobs(session=st.session_state.get("session_id") if mine_only else None)
+
+
+@st.fragment(run_every=TABLE_SECONDS)
+def jobs_panel() -> None:
     jobs.refresh()
     st.header("Jobs")
-    mine_only = st.toggle("Only this session's jobs", key="mine_only")
-    all_jobs = jobs.list_jobs(session=st.session_state.get("session_id") if mine_only else None)
+    st.toggle("Only this session's jobs", key="mine_only")
+    all_jobs = visible_jobs()
     if not all_jobs:
         st.info("No training jobs yet: start one above.")
         return
@@ -161,60 +190,140 @@ def dashboard() -> None:
     if st.session_state.get("selected_job") not in by_id:
         st.session_state["selected_job"] = all_jobs[0].id
     job = by_id[st.selectbox("Job", list(by_id), format_func=lambda job_id: job_label(by_id[job_id]),
-                             key="selected_job")]
+                             key="selected_job", on_change=rerun_page_next)]
 
     actions = st.columns(4)
     actions[0].button("Cancel", key="job.cancel", on_click=act, args=(jobs.cancel, job.id),
                       disabled=job.status not in ("queued", "running"))
     actions[1].button("Resume", key="job.resume", on_click=act, args=(resume_and_start, job.id),
                       disabled=not jobs.can_resume(job))
-    actions[2].button("Delete", key="job.delete", on_click=act, args=(jobs.delete, job.id),
+    actions[2].button("Delete", key="job.delete", on_click=act_and_rerun, args=(jobs.delete, job.id),
                       disabled=job.status == "running")
     if "job_error" in st.session_state:
         st.error(st.session_state.pop("job_error"))
     generator = jobs.generator_path(job.id)
-    if job.status == "finished" and generator is not None:
-        actions[3].download_button("Download generator", generator.read_bytes(), file_name=f"{job.id}.safetensors",
+    if job.status == "finished" and generator is not None:  # read only when clicked, not on every refresh
+        actions[3].download_button("Download generator", generator.read_bytes, file_name=f"{job.id}.safetensors",
                                    mime="application/octet-stream")
+    if st.session_state.pop(RERUN_PAGE, False):
+        st.rerun()
 
+
+def file_bytes(path: Path) -> tuple[bytes, float] | None:
+    """A picture's bytes and modification time, read again only when the file changed (files are replaced
+    atomically, so a picture is never half-written)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    cached = st.session_state.get("train.picture")
+    if cached is None or cached[0] != key:
+        try:
+            cached = (key, (path.read_bytes(), stat.st_mtime))
+        except OSError:
+            return None
+        st.session_state["train.picture"] = cached
+    return cached[1]
+
+
+def live_step(files: RunFiles, drawn_at: float) -> int | None:
+    """The step of the live preview drawn at `drawn_at`, looked up once per picture."""
+    key = (str(files.root), drawn_at)
+    cached = st.session_state.get("train.live_step")
+    if cached is None or cached[0] != key or cached[1] is None:
+        cached = (key, live_preview_step(files.metrics, drawn_at))
+        st.session_state["train.live_step"] = cached
+    return cached[1]
+
+
+def show_preview(job) -> None:
+    """The live preview while the job trains (or when it is newer than the last grid); the step grids behind it."""
+    files = RunFiles(jobs.run_dir(job.id))
+    samples = files.sample_paths()
+    try:
+        live_time = files.live_sample.stat().st_mtime
+        live = job.status in ("queued", "running") or not samples or live_time > samples[-1].stat().st_mtime
+    except OSError:
+        live = False
+    options = [*range(len(samples)), *([LIVE] if live else [])]
+    if not options:
+        st.info("The first sample grid appears once the job has started.")
+        return
+    choice = options[-1]
+    if len(options) > 1:
+        choice = st.select_slider(
+            "Timeline", options=options, value=choice, key=f"timeline.{job.id}.{len(samples)}.{live}",
+            format_func=lambda i: LIVE if i == LIVE else samples[i].stem.removeprefix("step_").lstrip("0") or "0")
+    picture = file_bytes(files.live_sample) if choice == LIVE else None
+    if picture is not None:
+        step = live_step(files, picture[1])
+        caption = ("" if job.status in ("queued", "running") else "last ") + "live preview" + (
+            f" at step {step}" if step is not None else "")
+    elif samples:
+        path = samples[-1] if choice == LIVE else samples[choice]
+        picture, caption = file_bytes(path), f"samples at {path.stem}"
+    if picture is None:
+        st.info("The sample grid is being written; it appears on the next refresh.")
+        return
+    st.image(picture[0], caption=caption, width="stretch", output_format="PNG")
+
+
+def chart_series(history: MetricHistory, name: str, smoothing: float):
+    """(steps, smoothed values) of one series as arrays, thinned to what a chart can show."""
+    keep = display_indices(len(history.values[name]))
+    return (np.asarray(history.steps[name])[keep], np.asarray(history.smoothed(name, smoothing))[keep])
+
+
+def show_curves(job, by_id: dict) -> None:
+    controls = st.columns(3)
+    smoothing = controls[0].slider("Smoothing", 0.0, 0.99, 0.6, key="smoothing")
+    log_y = controls[1].toggle("Log scale", key="log_y")
+    others = [other for other in by_id if other != job.id]
+    compare = controls[2].multiselect("Overlay runs", others, format_func=lambda i: by_id[i].name, key="compare")
+    shown = [job.id, *(other for other in compare if other in by_id)]
+    histories = st.session_state.setdefault("train.histories", {})
+    for run_id in list(histories):
+        if run_id not in shown:
+            del histories[run_id]
+    for run_id in shown:
+        histories.setdefault(run_id, MetricHistory(run_id)).update(jobs, by_id[run_id])
+    names = sorted({name for run_id in shown for name in histories[run_id].names})
+    if not histories[job.id].names:
+        st.info("Curves appear after the first logged step.")
+    figures = st.session_state.setdefault("train.figures", {})
+    for title, series_names in metric_groups(names).items():
+        log_scale = log_y and title != "Speed (images/s)"
+        key = (tuple((run_id, by_id[run_id].name, histories[run_id].version) for run_id in shown),
+               tuple(series_names), smoothing, log_scale)
+        if title not in figures or figures[title][0] != key:  # rebuilt only when its data or settings changed
+            series = {}
+            for run_id in shown:
+                prefix = "" if run_id == job.id else f"{by_id[run_id].name} · "
+                for name in series_names:
+                    if name in histories[run_id].values:
+                        series[prefix + name] = chart_series(histories[run_id], name, smoothing)
+            figures[title] = (key, curves_figure(title, series, log_scale))
+        st.plotly_chart(figures[title][1], key=f"chart.{title}")
+
+
+@st.fragment(run_every=LIVE_SECONDS)
+def live_panel() -> None:
+    by_id = {job.id: job for job in visible_jobs()}
+    job = by_id.get(st.session_state.get("selected_job"))
+    if job is None:
+        return
     elapsed = job.elapsed_s or ((job.finished or time.time()) - job.started if job.started else None)
     st.caption(f"{job.status} · step {job.step}/{job.total_steps} · elapsed {format_seconds(elapsed)} · "
                f"device {job.device or '—'} · {job.message}")
     if job.status in ("failed", "interrupted", "diverged"):
         st.code(jobs.log_tail(job.id, 30) or "(empty log)", language="text")
-
     left, right = st.columns([3, 2])
     with right:
-        samples = jobs.sample_paths(job.id)
-        if samples:
-            index = len(samples) - 1
-            if len(samples) > 1:
-                index = st.select_slider("Timeline", options=list(range(len(samples))), value=index,
-                                         format_func=lambda i: samples[i].stem.removeprefix("step_").lstrip("0") or "0",
-                                         key=f"timeline.{job.id}.{len(samples)}")
-            st.image(read_png(samples[index]), caption=f"samples at {samples[index].stem}", width="stretch")
-        else:
-            st.info("The first sample grid appears once the job has started.")
+        show_preview(job)
     with left:
-        controls = st.columns(3)
-        smoothing = controls[0].slider("Smoothing", 0.0, 0.99, 0.6, key="smoothing")
-        log_y = controls[1].toggle("Log scale", key="log_y")
-        others = [other for other in by_id if other != job.id]
-        compare = controls[2].multiselect("Overlay runs", others, format_func=lambda i: by_id[i].name, key="compare")
-        runs = {job.id: jobs.metrics(job.id), **{other: jobs.metrics(other) for other in compare}}
-        names = sorted({name for rows in runs.values() for row in rows for name in row})
-        if not runs[job.id]:
-            st.info("Curves appear after the first logged step.")
-        for title, series_names in metric_groups(names).items():
-            series = {}
-            for run_id, rows in runs.items():
-                prefix = "" if run_id == job.id else f"{by_id[run_id].name} · "
-                for name in series_names:
-                    points = [(row["step"], row[name]) for row in rows if name in row]
-                    if points:
-                        series[prefix + name] = ([step for step, _ in points], [value for _, value in points])
-            st.plotly_chart(curves_figure(title, series, smoothing, log_y and title != "Speed (images/s)"),
-                            key=f"chart.{title}")
+        show_curves(job, by_id)
 
 
-dashboard()
+jobs_panel()
+live_panel()

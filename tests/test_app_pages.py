@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -154,8 +155,25 @@ def test_infogan_slider_changes_the_image(app_env):
     assert not at.exception
     after = image_sources(at)
     assert after[0] != before[0]
+    assert after[1] == before[1], "the traversal sweeps code 1 itself, so its picture is the cached one"
+    at.slider(key="infogan.code1").set_value(-1.0).run()
+    assert image_sources(at)[1] != after[1], "code 2 is held at its slider value in the traversal"
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+@pytest.mark.skipif(not (SHIPPED / "infogan-digits.safetensors").is_file(), reason="no shipped InfoGAN")
+def test_infogan_category_changes_the_image(monkeypatch, tmp_path):
+    # The 2-step stand-in barely depends on its categorical code (below one grey level since its weights start
+    # at N(0, 0.02)); the shipped, trained model draws a different digit per category.
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(SHIPPED))
+    at = open_page("pages/infogan.py")
+    before = image_sources(at)
     at.selectbox(key="infogan.category").select(3).run()
-    assert image_sources(at)[0] != after[0]
+    assert not at.exception
+    assert image_sources(at)[0] != before[0]
 
 
 def test_conditional_labels_change_the_grids(app_env):
@@ -214,3 +232,163 @@ def test_an_uploaded_dataset_zip_is_unpacked_once_under_the_runs_folder(app_env,
     assert load_dataset("folder", 16, str(folder)).class_names == ["a", "b"]
     again, summary = unpack_dataset_zip(buffer.getvalue())
     assert again == folder and "before" in summary
+
+
+# --- the live dashboard ------------------------------------------------------------------
+def columns_of(rows: list[dict]) -> tuple[dict, dict]:
+    """A full read as the dashboard's per-series (steps, values)."""
+    steps, values = {}, {}
+    for row in rows:
+        for name, value in row.items():
+            if name != "step":
+                steps.setdefault(name, []).append(row["step"])
+                values.setdefault(name, []).append(value)
+    return steps, values
+
+
+def test_metric_history_reads_only_new_rows_and_matches_a_full_read(tmp_path):
+    from gan_core.app_support import MetricHistory
+    from gan_core.training.jobs import JobManager
+
+    jobs = JobManager(tmp_path)
+    job_id = jobs.submit(config_for("dcgan", **TINY))
+    jobs.update(job_id, status="running", started=100.0)
+    asked = []
+    metrics = jobs.metrics
+    jobs.metrics = lambda job, since_step=0: asked.append(since_step) or metrics(job, since_step)
+
+    def log(steps, offset=0.0):
+        for step in steps:
+            row = {"D_loss": step + offset, "G_loss": -step - offset}
+            if step % 20 == 0:
+                row["grad_norm_D"] = 2.0 * step  # a series not logged on every row
+            jobs.record_metrics(job_id, step, row, None)
+
+    def same_as_full_read(history):
+        steps, values = columns_of(metrics(job_id))
+        return history.steps == steps and history.values == values
+
+    history = MetricHistory(job_id)
+    assert not history.update(jobs, jobs.get(job_id)) and history.names == []
+    log(range(10, 110, 10))
+    assert history.update(jobs, jobs.get(job_id)) and same_as_full_read(history)
+    version = history.version
+    asked.clear()
+    assert not history.update(jobs, jobs.get(job_id)) and history.version == version
+    log(range(110, 160, 10))
+    assert history.update(jobs, jobs.get(job_id)) and same_as_full_read(history)
+    history.update(jobs, jobs.get(job_id))
+    assert asked == [90, 90, 140], "after the first read only the rows from the last step but one are asked for"
+
+    # A resume from step 120 drops the later rows and logs them again with new values.
+    jobs.drop_metrics_after(job_id, 120)
+    log(range(130, 200, 10), offset=0.5)
+    assert history.update(jobs, jobs.get(job_id)) and same_as_full_read(history)  # noticed without a new start
+    jobs.update(job_id, started=200.0)
+    jobs.drop_metrics_after(job_id, 150)
+    log(range(160, 190, 10), offset=0.25)
+    assert history.update(jobs, jobs.get(job_id)) and same_as_full_read(history)
+    assert history.steps["D_loss"][-1] == 180 and history.values["D_loss"][-1] == 180.25
+
+    # An ended job's rows are read once more after it ended, then not again.
+    jobs.update(job_id, status="finished")
+    history.update(jobs, jobs.get(job_id))
+    asked.clear()
+    assert not history.update(jobs, jobs.get(job_id)) and asked == []
+    assert same_as_full_read(history)
+
+
+def test_incremental_smoothing_and_thinning_match_the_plain_versions():
+    from gan_core.app_support import MetricHistory, display_indices, smooth
+
+    history = MetricHistory("x")
+    rows = [{"step": step, "loss": (step * 7919 % 101) / 10.0} for step in range(1, 301)]
+    history._append(rows[:120])
+    history.smoothed("loss", 0.6)
+    history._append(rows[120:])
+    values = [row["loss"] for row in rows]
+    assert history.smoothed("loss", 0.6) == smooth(values, 0.6)
+    assert history.smoothed("loss", 0.9) == smooth(values, 0.9)  # a new weight starts over
+
+    assert display_indices(0) == [] and display_indices(5, limit=10) == [0, 1, 2, 3, 4]
+    for count in (999, 1000, 1001, 4097, 20_000):
+        indices = display_indices(count, limit=1000)
+        assert len(indices) <= 1001 and indices[0] == 0 and indices[-1] == count - 1
+        assert indices == sorted(set(indices))
+    grown = display_indices(1900, limit=1000)
+    assert set(display_indices(1700, limit=1000)[:-1]) <= set(grown), "the points drawn stay put as a series grows"
+
+
+def test_the_live_preview_step_is_the_first_row_logged_after_it_was_drawn(tmp_path):
+    from gan_core.app_support import live_preview_step
+
+    metrics = tmp_path / "metrics.jsonl"
+    assert live_preview_step(metrics, 100.0) is None  # no file yet
+    rows = [{"step": 10 * i, "time": 100.0 + i, "D_loss": 0.5} for i in range(1, 200)]
+    metrics.write_text("".join(json.dumps(row) + "\n" for row in rows) + '{"step": 2000, "ti')  # torn last line
+    assert live_preview_step(metrics, 150.5) == 510
+    assert live_preview_step(metrics, 151.0) == 510  # logged in the same instant as drawn
+    assert live_preview_step(metrics, 400.0) is None  # its row is not logged yet
+    assert live_preview_step(metrics, 100.5, tail_bytes=4096) is None  # before the tail read: unknown, not guessed
+    assert live_preview_step(metrics, 290.5, tail_bytes=4096) == 1910
+
+
+def write_grid(path: Path, shade: int) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (20, 20), (shade, shade, shade)).save(path)
+
+
+def test_dashboard_shows_the_live_preview_while_a_job_trains(app_env):
+    from gan_core.app_support import job_manager
+    from gan_core.training.run_files import RunFiles
+
+    jobs = job_manager()
+    job_id = jobs.submit(config_for("dcgan", **{**TINY, "steps": 1000}))
+    jobs.update(job_id, status="running", started=time.time(), step=30)  # a worker that has just started
+    files = RunFiles(jobs.run_dir(job_id))
+    files.root.mkdir(parents=True)
+    now = time.time()
+    for step, logged in ((10, now - 3), (20, now - 2), (30, now - 1)):
+        jobs.record_metrics(job_id, step, {"D_loss": 1.0 / step, "G_loss": 2.0, "images_per_s": 100.0}, None)
+        with open(files.metrics, "a") as handle:
+            handle.write(json.dumps({"step": step, "time": logged, "D_loss": 1.0 / step}) + "\n")
+    write_grid(files.sample_path(0), 10)
+    write_grid(files.sample_path(20), 20)
+    write_grid(files.live_sample, 200)
+    os.utime(files.live_sample, (now - 1.5, now - 1.5))  # drawn just before step 30 was logged
+
+    at = open_page("pages/train.py")
+    captions = [caption for element in at.get("image") for caption in element.captions if caption]
+    assert captions == ["live preview at step 30"]
+    timeline = at.select_slider(key=f"timeline.{job_id}.2.True")
+    assert timeline.value == "live" and timeline.options[-1] == "live"
+    loss = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+                if "Discriminator losses" in chart.proto.spec)
+    assert len(loss["data"]) == 1 and decoded(loss["data"][0]["x"]) == [10, 20, 30]
+
+    timeline.set_value(1).run()  # scrub back to the step-20 grid
+    assert not at.exception, at.exception
+    assert [c for element in at.get("image") for c in element.captions if c] == ["samples at step_00000020"]
+
+    jobs.record_metrics(job_id, 40, {"D_loss": 0.01, "G_loss": 2.0, "images_per_s": 100.0}, None)
+    jobs.update(job_id, status="finished")
+    write_grid(files.sample_path(40), 40)  # the last grid is newer than the live preview: it is shown
+    at.run()
+    assert not at.exception, at.exception
+    assert [c for element in at.get("image") for c in element.captions if c] == ["samples at step_00000040"]
+    loss = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+                if "Discriminator losses" in chart.proto.spec)
+    assert decoded(loss["data"][0]["x"]) == [10, 20, 30, 40]
+
+
+def decoded(values) -> list:
+    """A plotly trace array as sent: a list, or numpy's base64 typed-array form."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
