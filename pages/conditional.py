@@ -1,4 +1,8 @@
-"""Conditional generation: ask a CGAN or ACGAN for the classes you choose, and walk between samples."""
+"""Conditional generation: ask a CGAN or ACGAN for the classes you choose, and walk between samples.
+
+The sample grids and the interpolation are separate fragments, so a widget reruns only its own part;
+every picture is cached by model and inputs.
+"""
 
 import streamlit as st
 
@@ -8,6 +12,17 @@ from gan_core.app_support import conditional_models, interpolation_png, load_mod
 @st.cache_resource(show_spinner="Loading the generator…")
 def cached_model(path: str, modified: float):
     return load_model(path, modified)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def label_grid(path: str, modified: float, _model, label: int, per_label: int, seed: int) -> bytes:
+    """One row of `per_label` samples of `label`; `path` and `modified` key the cache, not `_model`."""
+    return sample_png(_model, per_label, seed, columns=per_label, scale=3, labels=label)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def interpolation(path: str, modified: float, _model, seed_a: int, seed_b: int, label_a: int, label_b: int) -> bytes:
+    return interpolation_png(_model, seed_a, seed_b, 10, label_a, label_b, scale=3)
 
 
 st.title("Conditional generation")
@@ -25,24 +40,33 @@ model = cached_model(str(choice.path), choice.modified)
 classes = model.dataset.class_names or [str(index) for index in range(model.layout.num_labels)]
 labels = list(range(model.layout.num_labels))
 
-chosen = st.multiselect("Labels", labels, default=labels[:3], format_func=lambda i: classes[i],
-                        key="conditional.labels")
-columns = st.columns(2)
-per_label = columns[0].slider("Samples per label", 1, 16, 8, key="conditional.per_label")
-seed = columns[1].number_input("Seed", 0, 2**31 - 1, 0, key="conditional.seed")
 
-if not chosen:
-    st.info("Choose at least one label.")
-for label in chosen:
-    st.image(sample_png(model, per_label, int(seed), columns=per_label, scale=3, labels=label),
-             caption=f"label {classes[label]}")
+@st.fragment
+def label_grids(path: str, modified: float, model) -> None:
+    chosen = st.multiselect("Labels", labels, default=labels[:3], format_func=lambda i: classes[i],
+                            key="conditional.labels")
+    columns = st.columns(2)
+    per_label = columns[0].slider("Samples per label", 1, 16, 8, key="conditional.per_label")
+    seed = int(columns[1].number_input("Seed", 0, 2**31 - 1, 0, key="conditional.seed"))
+    if not chosen:
+        st.info("Choose at least one label.")
+    for label in chosen:
+        st.image(label_grid(path, modified, model, label, per_label, seed), caption=f"label {classes[label]}",
+                 output_format="PNG")
 
+
+@st.fragment
+def interpolation_row(path: str, modified: float, model) -> None:
+    ends = st.columns(4)
+    seed_a = int(ends[0].number_input("Seed A", 0, 2**31 - 1, 1, key="conditional.seed_a"))
+    label_a = ends[1].selectbox("Label A", labels, format_func=lambda i: classes[i], key="conditional.label_a")
+    seed_b = int(ends[2].number_input("Seed B", 0, 2**31 - 1, 2, key="conditional.seed_b"))
+    label_b = ends[3].selectbox("Label B", labels, index=min(1, len(labels) - 1), format_func=lambda i: classes[i],
+                                key="conditional.label_b")
+    st.image(interpolation(path, modified, model, seed_a, seed_b, label_a, label_b), output_format="PNG")
+
+
+label_grids(str(choice.path), choice.modified, model)
 st.subheader("Interpolation")
 st.caption("The generator's input walks in a straight line from one seed (and label) to another.")
-ends = st.columns(4)
-seed_a = ends[0].number_input("Seed A", 0, 2**31 - 1, 1, key="conditional.seed_a")
-label_a = ends[1].selectbox("Label A", labels, format_func=lambda i: classes[i], key="conditional.label_a")
-seed_b = ends[2].number_input("Seed B", 0, 2**31 - 1, 2, key="conditional.seed_b")
-label_b = ends[3].selectbox("Label B", labels, index=min(1, len(labels) - 1), format_func=lambda i: classes[i],
-                            key="conditional.label_b")
-st.image(interpolation_png(model, int(seed_a), int(seed_b), 10, label_a, label_b, scale=3))
+interpolation_row(str(choice.path), choice.modified, model)

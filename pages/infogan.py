@@ -1,13 +1,39 @@
-"""InfoGAN codes: choose the categorical code and move the continuous codes; the image follows at once."""
+"""InfoGAN codes: choose the categorical code and move the continuous codes; the image follows at once.
+
+The codes and the pictures are one fragment, so moving a slider reruns only them (not the model list);
+both pictures are cached by model and codes, and the traversal does not depend on the swept code's own
+slider, so moving that one redraws only the large image.
+"""
 
 import streamlit as st
 
 from gan_core.app_support import load_model, models_with_codes, sample_png, traversal_png
 
+SWEEP = tuple(-2.0 + 4.0 * step / 9 for step in range(10))
+
 
 @st.cache_resource(show_spinner="Loading the generator…")
 def cached_model(path: str, modified: float):
     return load_model(path, modified)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def code_picture(path: str, modified: float, _model, seed: int, category: int | None,
+                 continuous: tuple[float, ...]) -> bytes:
+    """One sample (a batch of one) for these codes; `path` and `modified` key the cache, not `_model`."""
+    return sample_png(_model, 1, seed, columns=1, scale=12, category=category,
+                      continuous=list(continuous) if continuous else None)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def traversal_picture(path: str, modified: float, _model, seed: int, code_index: int,
+                      base: tuple[float, ...]) -> bytes:
+    return traversal_png(_model, seed, code_index, SWEEP, list(base), scale=3)
+
+
+def traversal_base(continuous: list[float], code_index: int) -> tuple[float, ...]:
+    """The codes the traversal holds fixed; the swept one's slider is overridden, so it is left out of the key."""
+    return tuple(0.0 if index == code_index else value for index, value in enumerate(continuous))
 
 
 st.title("InfoGAN latent codes")
@@ -23,25 +49,30 @@ if not choices:
 
 choice = st.selectbox("Model", choices, format_func=lambda c: c.label, key="infogan.model")
 model = cached_model(str(choice.path), choice.modified)
-layout = model.layout
 
-left, right = st.columns([1, 2])
-with left:
-    category = st.selectbox("Category code", list(range(layout.categorical)), key="infogan.category") \
-        if layout.categorical else None
-    continuous = [st.slider(f"Continuous code {index + 1}", -2.0, 2.0, 0.0, 0.1, key=f"infogan.code{index}")
-                  for index in range(layout.continuous)]
-    seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="infogan.seed")
-with right:
-    image = sample_png(model, 1, int(seed), columns=1, scale=12, category=category,
-                       continuous=continuous if layout.continuous else None)
-    st.image(image, caption="the generator's image for these codes")
 
-if layout.continuous and layout.categorical:
-    st.subheader("Traversal")
-    st.caption("Rows are the categorical code's values; columns sweep one continuous code from -2 to 2, "
-               "the other codes held at their slider values.")
-    code_index = st.selectbox("Sweep code", list(range(layout.continuous)), format_func=lambda i: f"code {i + 1}",
-                              key="infogan.sweep")
-    sweep = [-2.0 + 4.0 * step / 9 for step in range(10)]
-    st.image(traversal_png(model, int(seed), code_index, sweep, continuous, scale=3))
+@st.fragment
+def codes_and_pictures(path: str, modified: float, model) -> None:
+    layout = model.layout
+    left, right = st.columns([1, 2])
+    with left:
+        category = st.selectbox("Category code", list(range(layout.categorical)), key="infogan.category") \
+            if layout.categorical else None
+        continuous = [st.slider(f"Continuous code {index + 1}", -2.0, 2.0, 0.0, 0.1, key=f"infogan.code{index}")
+                      for index in range(layout.continuous)]
+        seed = int(st.number_input("Seed", 0, 2**31 - 1, 0, key="infogan.seed"))
+    with right:
+        st.image(code_picture(path, modified, model, seed, category, tuple(continuous)),
+                 caption="the generator's image for these codes", output_format="PNG")
+
+    if layout.continuous and layout.categorical:
+        st.subheader("Traversal")
+        st.caption("Rows are the categorical code's values; columns sweep one continuous code from -2 to 2, "
+                   "the other codes held at their slider values.")
+        code_index = st.selectbox("Sweep code", list(range(layout.continuous)),
+                                  format_func=lambda i: f"code {i + 1}", key="infogan.sweep")
+        st.image(traversal_picture(path, modified, model, seed, code_index, traversal_base(continuous, code_index)),
+                 output_format="PNG")
+
+
+codes_and_pictures(str(choice.path), choice.modified, model)
