@@ -55,7 +55,11 @@ SPEC = VariantSpec(
     model_class=InfoGAN,
     defaults={
         "objective": "nonsaturating", "lr_g": 1e-3, "lr_d": 2e-4, "beta1": 0.5,
-        "categorical_codes": 10, "continuous_codes": 2, "info_weight": 1.0, "noise_dim": 62,
+        # The paper's MNIST model has 62 noise dimensions; on the 1,437 small training digits so much noise
+        # lets the generator draw the digit from noise instead of the category (category accuracy 0.49-0.70
+        # over four seeds at 3,000 steps); with 16 the category carries the class (0.87 at 2,000 steps).
+        "categorical_codes": 10, "continuous_codes": 2, "info_weight": 1.0, "noise_dim": 16,
+        "lr_decay_start": 0.5,
     },
     has_codes=True,
     page="/infogan",
