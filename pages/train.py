@@ -23,6 +23,7 @@ from gan_core.app_support import (
 from gan_core.config import FIELD_RULES, config_from_dict
 from gan_core.data.base import describe_datasets
 from gan_core.errors import GanStudioError
+from gan_core.training.jobs import ACTIVE
 from gan_core.training.run_files import RunFiles
 
 # The form's fields, in the order a person thinks about them; codes only for variants that have them.
@@ -145,12 +146,16 @@ if submitted:
 
 # --- jobs and the live dashboard ---------------------------------------------------------
 # Two fragments: the jobs table and its buttons refresh every TABLE_SECONDS; the selected job's curves and
-# preview every LIVE_SECONDS, reading only the metric rows logged since the last refresh. With the worker
+# preview every LIVE_SECONDS, reading only the metric rows logged since the last refresh. Each refreshes only
+# while something it shows can change (a queued or running job; else every IDLE_TABLE_SECONDS, or not at all):
+# the table notices a change and reruns the page to switch. With the worker
 # logging and redrawing its live preview every APP_REFRESH_SECONDS, both show up within about 2 s.
-TABLE_SECONDS = 2.0
+TABLE_SECONDS = 3.0  # the live view's caption says the selected job's step and status every second
+IDLE_TABLE_SECONDS = 10.0  # no job queued or running: the table only has to notice jobs started elsewhere
 LIVE_SECONDS = 1.0
 LIVE = "live"  # the timeline's last stop: samples/live.png, redrawn while the job trains
 RERUN_PAGE = "train.rerun_page"
+REFRESHING = "train.refreshing"  # (table, live view) refresh at their active cadence, as this page run set them
 
 
 def rerun_page_next() -> None:
@@ -168,7 +173,17 @@ def visible_jobs() -> list:
     return jobs.list_jobs(session=st.session_state.get("session_id") if mine_only else None)
 
 
-@st.fragment(run_every=TABLE_SECONDS)
+def refreshing(all_jobs: list) -> tuple[bool, bool]:
+    """Whether the table (any job) and the live view (the selected job or an overlaid one) can still change."""
+    by_id = {job.id: job for job in all_jobs}
+    selected = st.session_state.get("selected_job")
+    if selected not in by_id and all_jobs:
+        selected = all_jobs[0].id  # what the jobs table is about to select
+    shown = [selected, *st.session_state.get("compare", [])]
+    return (any(job.status in ACTIVE for job in all_jobs),
+            any(by_id[job_id].status in ACTIVE for job_id in shown if job_id in by_id))
+
+
 def jobs_panel() -> None:
     jobs.refresh()
     st.header("Jobs")
@@ -205,7 +220,7 @@ def jobs_panel() -> None:
     if job.status == "finished" and generator is not None:  # read only when clicked, not on every refresh
         actions[3].download_button("Download generator", generator.read_bytes, file_name=f"{job.id}.safetensors",
                                    mime="application/octet-stream")
-    if st.session_state.pop(RERUN_PAGE, False):
+    if st.session_state.pop(RERUN_PAGE, False) or refreshing(all_jobs) != st.session_state.get(REFRESHING):
         st.rerun()
 
 
@@ -307,7 +322,6 @@ def show_curves(job, by_id: dict) -> None:
         st.plotly_chart(figures[title][1], key=f"chart.{title}")
 
 
-@st.fragment(run_every=LIVE_SECONDS)
 def live_panel() -> None:
     by_id = {job.id: job for job in visible_jobs()}
     job = by_id.get(st.session_state.get("selected_job"))
@@ -325,5 +339,7 @@ def live_panel() -> None:
         show_curves(job, by_id)
 
 
-jobs_panel()
-live_panel()
+# Set before the fragments run, so that a page run agrees with itself and the table reruns the page only on a change.
+table_active, live_active = st.session_state[REFRESHING] = refreshing(visible_jobs())
+st.fragment(run_every=TABLE_SECONDS if table_active else IDLE_TABLE_SECONDS)(jobs_panel)()
+st.fragment(run_every=LIVE_SECONDS if live_active else None)(live_panel)()

@@ -362,6 +362,7 @@ def test_dashboard_shows_the_live_preview_while_a_job_trains(app_env):
     at = open_page("pages/train.py")
     captions = [caption for element in at.get("image") for caption in element.captions if caption]
     assert captions == ["live preview at step 30"]
+    assert at.session_state["train.refreshing"] == (True, True)  # the table and the live view refresh on a timer
     timeline = at.select_slider(key=f"timeline.{job_id}.2.True")
     assert timeline.value == "live" and timeline.options[-1] == "live"
     loss = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
@@ -378,6 +379,7 @@ def test_dashboard_shows_the_live_preview_while_a_job_trains(app_env):
     at.run()
     assert not at.exception, at.exception
     assert [c for element in at.get("image") for c in element.captions if c] == ["samples at step_00000040"]
+    assert at.session_state["train.refreshing"] == (False, False)  # nothing left to change: no 1 s reruns
     loss = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
                 if "Discriminator losses" in chart.proto.spec)
     assert decoded(loss["data"][0]["x"]) == [10, 20, 30, 40]
