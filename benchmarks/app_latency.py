@@ -7,9 +7,11 @@ checkpoints) and drives Debian's chromium through Playwright, as a user would:
 2. On /train, sets only `steps` (large, so the job outlives the measurements; it is cancelled after) and
    any `--set` fields, and presses "Start training": DCGAN on digits, every other setting at its default.
 3. Dashboard (issue #3): an in-page recorder (50 ms poll) notes each change of the "Discriminator losses"
-   chart's data (points and last step) and of the sample grid's caption. Reported: intervals between
-   successive chart updates, and how long after the worker logged a step (metrics.jsonl `time`) the
-   browser showed it; the same for sample grids. Once for `--watch` seconds with only the dashboard
+   chart's data (points and last step) and of the sample picture's caption (the live preview, "live
+   preview at step N", or a step grid). Reported: intervals between successive chart updates, and how
+   long after the worker logged a step (metrics.jsonl `time`) the browser showed it; the same for the
+   sample picture (a step grid from its file's time; the live preview from its step's row, which the
+   worker logs right after drawing it). Once for `--watch` seconds with only the dashboard
    open, and again over the next phases while another tab is in use (the dashboard tab stays open).
 4. Other pages while the job runs (issue #3): on /conditional, `--changes` keyboard moves of the
    "Samples per label" slider; on /infogan (issue #6), `--moves` keyboard moves of "Continuous code 1".
@@ -38,6 +40,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import sys
@@ -58,7 +61,9 @@ LOSS_CHART = "Discriminator losses"
 IDLE = """() => { const app = document.querySelector('[data-testid="stApp"]');
                   return !!app && app.getAttribute('data-test-script-state') === 'notRunning'; }"""
 
-# Records, every 50 ms, each change of the loss chart's data and of the sample grid's caption.
+# Records, every 50 ms, each change of the loss chart's data and of the sample picture's caption.
+# Trace arrays may arrive as numpy's base64 typed-array form: plotly.js then keeps the decoded array
+# in the spec's `_inputArray` (and in `_fullData`).
 RECORDER = """(chartTitle) => {
   const log = {chart: [], samples: [], runs: []};
   window.__bench = log;
@@ -67,10 +72,17 @@ RECORDER = """(chartTitle) => {
     const t = plot.layout && plot.layout.title;
     return String((t && t.text !== undefined ? t.text : t) || '').replace(/<[^>]*>/g, '');
   };
+  const xOf = plot => {
+    const x = plot.data && plot.data[0] && plot.data[0].x;
+    if (!x || Array.isArray(x) || ArrayBuffer.isView(x)) return x;
+    if (x._inputArray) return x._inputArray;
+    const full = plot._fullData && plot._fullData[0];
+    return full && full.x;
+  };
   setInterval(() => {  // while a chart is redrawn its old element may linger: take the longest series
     const series = [...document.querySelectorAll('.js-plotly-plot')]
-      .filter(plot => titleOf(plot) === chartTitle && plot.data && plot.data[0] && plot.data[0].x)
-      .map(plot => plot.data[0].x);
+      .filter(plot => titleOf(plot) === chartTitle)
+      .map(xOf).filter(x => x && x.length);
     const x = series.sort((a, b) => b.length - a.length)[0];
     if (x && x.length) {
       const signature = x.length + ':' + x[x.length - 1];
@@ -188,6 +200,42 @@ class MemoryWatch:
         self._thread.join()
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time `pid` has used so far (None once it has exited)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (here: Playwright's driver and the browser's processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def cpu_snapshot(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the app server and by the browser (this script's other descendants).
+
+    CPU time, unlike wall time, hardly depends on how busy the machine is: it says what the dashboard
+    costs, where latencies on a loaded machine mostly say how long it waited for a core."""
+    browser = sum(cpu_seconds(pid) or 0.0 for pid in descendants(os.getpid()) if pid != server_pid)
+    return {"server": cpu_seconds(server_pid) or 0.0, "browser": browser}
+
+
 def machine_facts() -> dict[str, Any]:
     from importlib import metadata
 
@@ -206,6 +254,8 @@ def machine_facts() -> dict[str, Any]:
         "device_auto": describe_device(resolve_device("auto")),
         "worker_threads": max(1, cores - 1),  # gan_core/training/worker.py: torch.set_num_threads(cores - 1)
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "(unset)"),
+        # The server inherits these (e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false: no full gc.collect() after each run)
+        "streamlit_env": {name: value for name, value in os.environ.items() if name.startswith("STREAMLIT_")},
     }
 
 
@@ -307,9 +357,13 @@ def freshness(records: list[dict[str, Any]], start_ms: float, end_ms: float, log
     return intervals, lags
 
 
-def sample_step(caption: str) -> int | None:
+def sample_step(caption: str) -> tuple[str, int] | None:
+    """("live", N) for "live preview at step N", ("grid", N) for "samples at step_0000N", else None."""
+    live = re.search(r"live preview at step (\d+)", caption)
+    if live:
+        return "live", int(live.group(1))
     digits = "".join(ch for ch in caption.rsplit("step_", 1)[-1] if ch.isdigit())
-    return int(digits) if "step_" in caption and digits else None
+    return ("grid", int(digits)) if "step_" in caption and digits else None
 
 
 def wait_job_ended(jobs: JobManager, job_id: str, timeout_s: float) -> str:
@@ -356,9 +410,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             # 3. the dashboard alone
             windows = {"alone": [time.time() * 1000, None], "busy": [None, None]}
             steps_at = {"alone": jobs.get(job_id).step}
+            cpu_before = cpu_snapshot(server.process.pid)
             time.sleep(args.watch)
+            cpu_after = cpu_snapshot(server.process.pid)
             windows["alone"][1] = windows["busy"][0] = time.time() * 1000
             steps_at["busy"] = jobs.get(job_id).step
+            watched = (windows["alone"][1] - windows["alone"][0]) / 1000
+            results["dashboard_cpu_share"] = {name: (cpu_after[name] - cpu_before[name]) / watched
+                                              for name in cpu_before}
 
             # 4. other pages while it runs (the dashboard tab stays open)
             other, results["conditional_load_s"] = open_page(browser, f"{server.url}/conditional")
@@ -384,7 +443,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             recorded = dashboard.evaluate("() => window.__bench")
             rows = metrics_rows(runs, job_id)
             logged_at = {row["step"]: row["time"] for row in rows}
-            sample_files = {int(p.stem.removeprefix("step_")): p.stat().st_mtime for p in jobs.sample_paths(job_id)}
+            sample_files = {("grid", int(p.stem.removeprefix("step_"))): p.stat().st_mtime
+                            for p in jobs.sample_paths(job_id)}
+            sample_files.update({("live", step): logged for step, logged in logged_at.items()})
             for record in recorded["samples"]:
                 record["step"] = sample_step(record["caption"])
             dashboard_results = {}
@@ -451,7 +512,9 @@ def report(results: dict[str, Any]) -> str:
         f"streamlit {facts['streamlit']}, playwright {facts['playwright']}, {facts['chromium']} (headless).",
         f"Device (auto): {facts['device_auto']}; the training worker ran on {job['device']} "
         f"(worker threads = cores - 1 = {facts['worker_threads']}); OMP_NUM_THREADS={facts['OMP_NUM_THREADS']} "
-        "for this script, the server and the worker. Browser, server and worker share this machine.",
+        "for this script, the server and the worker. Browser, server and worker share this machine. "
+        f"Streamlit settings from the environment: {facts.get('streamlit_env') or 'none'} "
+        "(plus the repository's .streamlit/config.toml).",
         f"Job: {job['config']['variant']} on {job['config']['dataset']}, form defaults"
         f"{''.join(f', {name}={value} set' for name, value in results['args']['set'])} (batch {job['config']['batch_size']}, "
         f"image {job['config']['image_size']}, log every {job['config']['log_every']}, sample every "
@@ -473,11 +536,18 @@ def report(results: dict[str, Any]) -> str:
             s_row(f"loss chart: interval between updates ({label})", d["chart_intervals_s"], f"window {d['seconds']:.0f} s"),
             s_row(f"loss chart: worker log → shown ({label})", d["chart_lag_s"]),
             s_row(f"worker: interval between log rows ({label})", d["log_intervals_s"], "the job's own cadence"),
-            s_row(f"sample grid: interval between updates ({label})", d["sample_intervals_s"]),
-            s_row(f"sample grid: file written → shown ({label})", d["sample_lag_s"]),
+            s_row(f"sample picture: interval between updates ({label})", d["sample_intervals_s"],
+                  "live preview or step grid"),
+            s_row(f"sample picture: drawn → shown ({label})", d["sample_lag_s"],
+                  "live: from its step's log row; grid: from its file"),
             s_row(f"dashboard tab: script run duration ({label})", d["run_durations_s"],
-                  "fragment reruns (dashboard every 2 s, sidebar every 5 s)"),
+                  "fragment reruns (live view every 1 s, jobs table every 2 s, sidebar every 5 s)"),
         ]
+    cpu = results.get("dashboard_cpu_share")
+    if cpu:
+        out += ["", f"CPU used with only the dashboard open (CPU seconds per second; {results['facts']['cores']} cores): "
+                    f"Streamlit server {cpu['server']:.2f}, browser {cpu['browser']:.2f}. Unlike the times above, "
+                    "this hardly depends on how busy the machine is."]
     out += [
         "",
         "### Issues #3 and #6: widget change → new picture, with the job training and the dashboard open in another tab",
