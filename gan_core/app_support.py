@@ -23,6 +23,7 @@ from gan_core.grids import png_bytes, to_pil
 from gan_core.inference import generate, generate_from_latent, interpolate_noise, traversal_latents
 from gan_core.registry import VariantSpec, get_variant, variants
 from gan_core.training.jobs import ACTIVE, Job, JobManager
+from gan_core.translation import example_picture, load_translator, translate
 from gan_core.uploads import DEFAULT_MAX_BYTES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -172,6 +173,26 @@ def interpolation_png(model: LoadedGenerator, seed_a: int, seed_b: int, steps: i
                       label_a: int | None = None, label_b: int | None = None, scale: int = 2) -> bytes:
     latents = interpolate_noise(model.layout, seed_a, seed_b, steps, label_a, label_b)
     return png_bytes(to_pil(generate_from_latent(model, latents), columns=steps, scale=scale))
+
+
+def translation_preview_png(path: Path, max_side: int = 192) -> bytes:
+    """PNG bytes of a translator's work on the embedded example photo: input, output (and the way back)."""
+    translation = translate(load_translator(path), example_picture(), max_side=max_side)
+    pictures = [translation.source, translation.output]
+    if translation.reconstruction is not None:
+        pictures.append(translation.reconstruction)
+    return png_bytes(side_by_side(pictures))
+
+
+def side_by_side(pictures: Sequence[Image.Image], gap: int = 4) -> Image.Image:
+    """One RGB picture with `pictures` in a row on white, top-aligned."""
+    width = sum(picture.width for picture in pictures) + gap * (len(pictures) - 1)
+    row = Image.new("RGB", (width, max(picture.height for picture in pictures)), "white")
+    left = 0
+    for picture in pictures:
+        row.paste(picture.convert("RGB"), (left, 0))
+        left += picture.width + gap
+    return row
 
 
 def read_png(path: Path) -> Image.Image:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan_core.app_support import all_variants, load_model, sample_png, shipped_model
+from gan_core.app_support import all_variants, load_model, sample_png, shipped_model, translation_preview_png
 
 
 @st.cache_resource(show_spinner="Loading a shipped generator…")
@@ -17,6 +17,11 @@ def preview_png(path: str, modified: float) -> bytes:
     model = cached_model(path, modified)
     choices = {"labels": [index % model.layout.num_labels for index in range(16)]} if model.layout.num_labels else {}
     return sample_png(model, 16, seed=0, columns=8, **choices)
+
+
+@st.cache_data(show_spinner="Translating the example photo…")
+def translation_png(path: str, modified: float) -> bytes:
+    return translation_preview_png(Path(path))
 
 
 st.title("GAN Studio")
@@ -35,7 +40,10 @@ for index, spec in enumerate(all_variants().values()):
         st.write(spec.summary)
         st.caption(spec.paper)
         path = shipped_model(spec.name)
-        if path is not None:
+        if path is not None and spec.image_to_image:
+            caption = "the example photo → its translation" + (" → and back" if spec.name == "cyclegan" else "")
+            st.image(translation_png(str(path), path.stat().st_mtime), caption=f"{caption}, by {path.name}")
+        elif path is not None:
             st.image(preview_png(str(path), path.stat().st_mtime), caption=f"samples from {path.name}")
         page_file = f"pages/{spec.page.strip('/')}.py"
         if (Path(__file__).parent.parent / page_file).is_file():
