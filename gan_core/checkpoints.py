@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import load_file, safe_open, save
 from torch import nn
 
 from gan_core.config import TrainConfig, config_from_dict
@@ -90,7 +90,17 @@ def save_generator(
         "metrics": json.dumps(metrics or {}),
     }
     tensors = {key: value.detach().cpu().contiguous() for key, value in generator.state_dict().items()}
-    atomic_write(path, lambda target: save_file(tensors, str(target), metadata=metadata))
+    write_safetensors(path, tensors, metadata)
+
+
+def write_safetensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
+    """A .safetensors file written through `atomic_write`.
+
+    The bytes are serialised in memory and written by us, because `safetensors.torch.save_file` makes
+    its own randomly named temporary beside the target, which a killed process would leave behind
+    where `RunFiles.remove_temporaries` does not look."""
+    data = save(tensors, metadata=metadata)
+    atomic_write(path, lambda target: target.write_bytes(data))
 
 
 def read_metadata(path: Path) -> dict[str, str]:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import load_file, safe_open
 from torch import nn
 
-from gan_core.checkpoints import atomic_write, check_state_dict
+from gan_core.checkpoints import check_state_dict, write_safetensors
 from gan_core.data.base import to_unit_range
 from gan_core.data.digits import load_digits
 from gan_core.errors import CheckpointError
@@ -118,7 +118,7 @@ def save_judge(judge: Judge, path: Path, train_seconds: float) -> None:
     metadata = {"format": JUDGE_FORMAT, "held_out_accuracy": json.dumps(judge.held_out_accuracy),
                 "train_seconds": json.dumps(round(train_seconds, 1)), "dataset": "digits"}
     tensors = {k: v.contiguous() for k, v in judge.net.state_dict().items()}
-    atomic_write(Path(path), lambda target: save_file(tensors, str(target), metadata=metadata))
+    write_safetensors(Path(path), tensors, metadata)
 
 
 def load_judge(path: Path | None = None) -> Judge:
