@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 from safetensors.torch import load_file, save_file
 from streamlit.testing.v1 import AppTest
 
-import gan_core.checkpoints as checkpoints
 from gan_core.app_support import DeploymentSettings, conditional_models, load_model, sample_png
 from gan_core.checkpoints import load_generator, load_resume_state
 from gan_core.config import FIELD_RULES, TrainConfig, config_from_dict
@@ -193,21 +192,39 @@ def _worker_alive(pid: int) -> bool:
     return _process_state(pid) not in (None, "Z", "X")
 
 
-def _stop_when(pid: int, condition, what: str, timeout_s: float = 60, interval_s: float = 0.0005) -> None:
-    """Freeze the worker with SIGSTOP at a moment where `condition()` holds, checked again once the kernel says
-    it is stopped (so the moment is certain, not a race); on a miss it is let go (SIGCONT) and we wait again."""
+def _blocked_opening_a_pipe(pid: int) -> bool:
+    """Whether the worker's main thread sleeps in open() of a named pipe, waiting for a reader."""
+    try:
+        if Path(f"/proc/{pid}/wchan").read_text().strip() == "wait_for_partner":
+            return True
+        return Path(f"/proc/{pid}/syscall").read_text().split()[0] in ("2", "257")  # open, openat
+    except (OSError, IndexError):
+        return False
+
+
+def _hold_next_write(pid: int, temporary: Path, after: int, step_now, every: int, timeout_s: float = 60) -> None:
+    """Make the worker's next write of a checkpoint file after step `after` hang half-way, for certain.
+
+    A named pipe is put where `atomic_write` puts that file's temporary: opening a pipe for writing waits
+    for a reader, none comes, so the worker sits in the middle of its checkpoint with the temporary on disk
+    and the final file untouched, for as long as the test likes. The pipe is laid between two checkpoints
+    (`step_now()` past `after` and not a checkpoint step), when no temporary of that name exists."""
     deadline = time.monotonic() + timeout_s
     while True:
-        if condition():
-            os.kill(pid, signal.SIGSTOP)
-            while _process_state(pid) not in ("T", "t", None, "Z"):
-                time.sleep(0.0002)
-            if _worker_alive(pid) and condition():
-                return
-            os.kill(pid, signal.SIGCONT)
-        assert _worker_alive(pid), f"the worker ended before {what}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(interval_s)
+        assert _worker_alive(pid), f"the worker ended before step {after}"
+        assert time.monotonic() < deadline, f"timed out waiting for step {after}"
+        step = step_now()
+        if step > after and step % every:
+            try:
+                os.mkfifo(temporary)
+                break
+            except FileExistsError:  # the worker is writing a real one right now; lay the pipe after it
+                pass
+        time.sleep(0.01)
+    while not _blocked_opening_a_pipe(pid):
+        assert _worker_alive(pid), f"the worker ended before writing {temporary.name}"
+        assert time.monotonic() < deadline, f"timed out waiting for the write of {temporary.name}"
+        time.sleep(0.01)
 
 
 def _sigkill(pid: int) -> None:
@@ -250,9 +267,9 @@ def test_sigkilled_app_workers_are_interrupted_and_resume_through_the_job_manage
     """Real worker processes, started as the app starts them (`JobManager.refresh` spawns a fresh
     `python -m gan_core.training.worker` in its own session), killed with SIGKILL at three moments:
 
-    1. while `resume.pt` is being written, with an older checkpoint on disk: the worker is frozen (SIGSTOP)
-       once the file's temporary exists, the kernel is asked that it is stopped, the temporary is checked
-       to be still there, and the frozen worker is killed, so the kill lands mid-write for certain;
+    1. while `resume.pt` is being written, with an older checkpoint on disk: a named pipe where the file's
+       temporary goes makes the write hang (see `_hold_next_write`), the kernel is asked that the worker
+       waits in that open(), and it is killed there, so the kill lands mid-write for certain;
     2. the same while `generator.safetensors` is being written, after `resume.pt` of that step was replaced;
     3. while the resumed worker is still starting (importing torch), before it touched the job.
 
@@ -278,8 +295,7 @@ def test_sigkilled_app_workers_are_interrupted_and_resume_through_the_job_manage
             jobs.resume(job_id)
         pid = _start_worker(jobs, job_id)
         path, after = temporary(pid, name), max(resume_step, WORKER_CHECKPOINT_EVERY)
-        _stop_when(pid, lambda path=path, after=after: path.exists() and jobs.get(job_id).step > after,
-                   f"{name} to be written after step {after}")
+        _hold_next_write(pid, path, after, lambda: jobs.get(job_id).step, WORKER_CHECKPOINT_EVERY)
         writing = jobs.get(job_id).step  # the step is logged just before its checkpoint
         _sigkill(pid)
         assert temporary(pid, name).exists(), "the kill landed before the temporary was renamed"
@@ -334,22 +350,29 @@ class _CopyCheckpoints(Callback):
 def test_disk_full_during_a_later_checkpoint_keeps_the_previous_one_and_fails_clearly(
         tmp_path, digits16, monkeypatch, failing):
     """The second checkpoint's writer writes half a file and then meets ENOSPC."""
-    target_name = {"generator": "save_file", "resume": "torch"}[failing]
-    honest_save_file, honest_torch_save = checkpoints.save_file, torch.save
-    writes = []
+    honest_write_bytes, honest_torch_save = Path.write_bytes, torch.save
+    writes = 0
 
-    def full_disk(*args, **kwargs):
-        writes.append(1)
-        if len(writes) == 1:
-            return (honest_save_file if failing == "generator" else honest_torch_save)(*args, **kwargs)
-        target = Path(args[1])
-        target.write_bytes(b"half a checkpoint")
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+    def disk_fills_on_the_second_write(target: Path) -> None:
+        nonlocal writes
+        writes += 1
+        if writes > 1:
+            honest_write_bytes(target, b"half a checkpoint")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
 
-    if target_name == "save_file":
-        monkeypatch.setattr(checkpoints, "save_file", full_disk)
+    def write_bytes(path: Path, data: bytes) -> int:  # how checkpoints.write_safetensors writes
+        if path.name.startswith(".generator.safetensors."):
+            disk_fills_on_the_second_write(path)
+        return honest_write_bytes(path, data)
+
+    def save(obj, target, *args, **kwargs):
+        disk_fills_on_the_second_write(Path(target))
+        return honest_torch_save(obj, target, *args, **kwargs)
+
+    if failing == "generator":
+        monkeypatch.setattr(Path, "write_bytes", write_bytes)
     else:
-        monkeypatch.setattr(torch, "save", full_disk)
+        monkeypatch.setattr(torch, "save", save)
     files = RunFiles(tmp_path)
     copies = _CopyCheckpoints(files)
     config = tiny(6, checkpoint_every=2)
@@ -493,6 +516,16 @@ def test_pages_never_offer_or_load_a_generator_of_the_wrong_kind(dcgan_run, tmp_
     assert conditional_models() == [], "the Conditional page lists only CGAN/ACGAN checkpoints"
     with pytest.raises(CheckpointError, match="is a dcgan generator: it samples noise, it does not translate"):
         load_translator(dcgan_run.generator)
+
+
+def test_home_page_with_the_shipped_checkpoints_shows_no_exception(tmp_path, monkeypatch):
+    """The Home page over the checkpoints this repository ships, which include pix2pix-gray2color."""
+    monkeypatch.delenv("GAN_STUDIO_CHECKPOINTS", raising=False)
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    assert (Path(APP).parent / "checkpoints" / "pix2pix-gray2color.safetensors").is_file()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, [str(error.value) for error in at.exception]
 
 
 def test_resume_state_of_another_architecture_is_refused(dcgan_run, tmp_path, digits16):

@@ -8,7 +8,7 @@ import torch
 from gan_core.checkpoints import load_generator
 from gan_core.inference import generate
 from gan_core.registry import config_for, variants
-from gan_core.training import train
+from gan_core.training import Callback, train
 from gan_core.training.run_files import RunFiles
 
 NOISE_VARIANTS = [name for name, spec in variants().items() if not spec.image_to_image]
@@ -19,6 +19,19 @@ def tiny_config(variant: str, steps: int, **overrides):
                   sample_every=1000, checkpoint_every=1000, seed=3)
     values.update(overrides)
     return config_for(variant, **values)
+
+
+class StopAtStep(Callback):
+    """Cancels a run once it reaches `step`, as the app's cancel button would."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_start(self, trainer):
+        self.trainer = trainer
+
+    def should_stop(self):
+        return self.trainer.step == self.step
 
 
 def test_the_eight_paper_variants_are_registered():
@@ -47,9 +60,12 @@ def test_variant_trains_with_finite_losses_and_round_trips(variant, digits16, tm
 
 @pytest.mark.parametrize("variant", NOISE_VARIANTS)
 def test_resume_continues_as_if_never_stopped(variant, digits16, tmp_path):
-    straight = train(tiny_config(variant, 4), tmp_path / "straight", dataset=digits16)
-    train(tiny_config(variant, 2), tmp_path / "split", dataset=digits16)
-    resumed = train(tiny_config(variant, 4), tmp_path / "split", dataset=digits16, resume=True)
+    # The same config both times: schedules that follow the step count (InfoGAN's decaying learning
+    # rates) make a run stopped at 2 of 4 steps differ from one trained for 2 and extended to 4.
+    config = tiny_config(variant, 4)
+    straight = train(config, tmp_path / "straight", dataset=digits16)
+    assert train(config, tmp_path / "split", [StopAtStep(2)], dataset=digits16).status == "cancelled"
+    resumed = train(config, tmp_path / "split", dataset=digits16, resume=True)
     assert straight.status == resumed.status == "finished"
     a = torch.load(tmp_path / "straight" / "resume.pt", weights_only=True)
     b = torch.load(tmp_path / "split" / "resume.pt", weights_only=True)
@@ -80,18 +96,9 @@ def test_the_ema_decay_warms_up_so_the_random_start_fades_quickly():
 
 
 def test_a_cancelled_run_with_decaying_learning_rates_and_ema_resumes_exactly(digits16, tmp_path):
-    from gan_core.training import Callback
-
-    class StopAtStep2(Callback):
-        def on_start(self, trainer):
-            self.trainer = trainer
-
-        def should_stop(self):
-            return self.trainer.step == 2
-
     config = tiny_config("dcgan", 4, lr_decay_start=0.25, ema_decay=0.99)  # the EMA warm-up follows the step too
     straight = train(config, tmp_path / "straight", dataset=digits16)
-    assert train(config, tmp_path / "split", [StopAtStep2()], dataset=digits16).status == "cancelled"
+    assert train(config, tmp_path / "split", [StopAtStep(2)], dataset=digits16).status == "cancelled"
     resumed = train(config, tmp_path / "split", dataset=digits16, resume=True)
     assert straight.status == resumed.status == "finished"
     a = torch.load(tmp_path / "straight" / "resume.pt", weights_only=True)
