@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from gan_core.errors import GanStudioError
-from gan_core.toy2d import OBJECTIVES, OPTIMIZERS, ToyConfig, ToyGan, parse_points_csv, points_target
+from gan_core.toy2d import OBJECTIVES, OPTIMIZERS, ToyConfig, ToyGan, default_config, parse_points_csv, points_target
 from gan_core.toy2d.view import View, snapshot
 
 TARGET_LABELS = {
@@ -20,10 +20,14 @@ TARGET_LABELS = {
     "moons": "Two moons",
     "points": "Your points",
 }
-LEARNING_RATES = [1e-5, 3e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1]
+LEARNING_RATES = [1e-5, 3e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1]
+BUDGETS = [0, 1000, 2000, 3000, 5000, 8000, 10000, 20000, 50000]
 STARTER_POINTS = np.array([[-1.0, -0.6], [1.0, -0.6], [0.0, 1.1]], dtype=np.float32)
 PICK_EXTENT = 3.0
-DEFAULTS = ToyConfig()
+STEPS_PER_REFRESH = 2
+DEFAULTS = default_config()
+# The knobs that take each objective's own starting values when the objective changes.
+TUNED_KEYS = {"toy_optimizer": "optimizer", "toy_lr_g": "lr_g", "toy_lr_d": "lr_d", "toy_d_steps": "d_steps"}
 
 
 def figure(view: View) -> go.Figure:
@@ -141,12 +145,21 @@ def set_points(points: np.ndarray) -> None:
     st.session_state["toy_points_version"] += 1
 
 
+def load_objective_defaults() -> None:
+    """Switching objective loads that objective's starting optimizer, learning rates and D steps."""
+    tuned = default_config(st.session_state["toy_objective"])
+    for key, name in TUNED_KEYS.items():
+        st.session_state[key] = getattr(tuned, name)
+
+
 st.title("2-D playground")
 st.caption(
     "A small GAN learns a 2-D distribution. Green: real samples; purple: the generator's; the "
     "background is the discriminator; lines from purple points show where the generator is pushed."
 )
 st.session_state.setdefault("toy_points", STARTER_POINTS)
+for key, name in TUNED_KEYS.items():  # the objective's own values, set here so switching objective can change them
+    st.session_state.setdefault(key, getattr(DEFAULTS, name))
 st.session_state.setdefault("toy_points_version", 0)
 
 with st.sidebar:
@@ -158,19 +171,41 @@ with st.sidebar:
         format_func=lambda key: OBJECTIVES[key][1],
         index=list(OBJECTIVES).index(DEFAULTS.objective),
         key="toy_objective",
+        on_change=load_objective_defaults,
+        help="Each objective starts from its own optimizer, learning rates and D steps (BENCHMARKS.md).",
     )
     optimizer = st.selectbox("Optimizer", OPTIMIZERS, key="toy_optimizer")
-    lr_g = st.select_slider("Generator learning rate", LEARNING_RATES, value=DEFAULTS.lr_g, key="toy_lr_g")
-    lr_d = st.select_slider("Discriminator learning rate", LEARNING_RATES, value=DEFAULTS.lr_d, key="toy_lr_d")
-    d_steps = st.slider("D steps per G step", 1, 10, DEFAULTS.d_steps, key="toy_d_steps")
+    lr_g = st.select_slider("Generator learning rate", LEARNING_RATES, key="toy_lr_g")
+    lr_d = st.select_slider("Discriminator learning rate", LEARNING_RATES, key="toy_lr_d")
+    d_steps = st.slider("D steps per G step", 1, 10, key="toy_d_steps")
     batch_size = st.select_slider("Batch size", [32, 64, 128, 256, 512, 1024], value=DEFAULTS.batch_size, key="toy_batch")
     steps_per_refresh = st.slider(
         "Steps per refresh",
         1,
         20,
-        2,
+        STEPS_PER_REFRESH,
         key="toy_speed",
         help="Training rounds per screen refresh (10 refreshes a second while playing).",
+    )
+    budget = st.select_slider(
+        "Step budget",
+        BUDGETS,
+        value=DEFAULTS.budget,
+        format_func=lambda steps: "no limit" if steps == 0 else f"{steps:,}",
+        key="toy_budget",
+        help="Play stops after this many generator steps.",
+    )
+    lr_decay_start = st.slider(
+        "Learning-rate decay from",
+        0.0,
+        1.0,
+        DEFAULTS.lr_decay_start,
+        0.05,
+        format="%.2f",
+        key="toy_decay",
+        disabled=budget == 0,
+        help="Share of the budget after which both learning rates fall linearly to 0 at the budget "
+        "(1.00: no decay). Sharpens the modes at the end.",
     )
     st.subheader("Networks", help="Changing these restarts training.")
     depth = st.slider("Hidden layers", 1, 5, DEFAULTS.depth, key="toy_depth")
@@ -228,6 +263,8 @@ config = ToyConfig(
     noise_dim=noise_dim,
     batch_size=batch_size,
     seed=int(seed),
+    budget=budget,
+    lr_decay_start=lr_decay_start if budget else 1.0,
 )
 if "toy_gan" not in st.session_state:
     st.session_state["toy_gan"] = ToyGan(config, custom_target)
@@ -235,21 +272,34 @@ gan: ToyGan = st.session_state["toy_gan"]
 gan.configure(config, custom_target)
 
 play, step_d, step_g, step_both, reset = st.columns(5)
-play.button("Pause" if gan.playing else "Play", type="primary", key="toy_play", on_click=gan.pause if gan.playing else gan.play)
+play.button(
+    "Pause" if gan.playing else "Play",
+    type="primary",
+    key="toy_play",
+    on_click=gan.pause if gan.playing else gan.play,
+    disabled=gan.finished and not gan.playing,
+)
 step_d.button("Step D", key="toy_step_d", on_click=gan.step_d, disabled=gan.playing)
 step_g.button("Step G", key="toy_step_g", on_click=gan.step_g, disabled=gan.playing)
 step_both.button("Step both", key="toy_step", on_click=gan.step, disabled=gan.playing)
 reset.button("Reset", key="toy_reset", on_click=gan.reset)
+if gan.finished:
+    st.info(
+        f"The step budget ({gan.config.budget:,} generator steps) is spent. Raise it to train on, or Reset."
+        + (" The learning rates decayed to 0, so manual steps change nothing." if gan.lr_factor == 0 else "")
+    )
 
 
 @st.fragment(run_every=0.1 if gan.playing else None)
 def live_view() -> None:
-    gan.tick(steps_per_refresh)
+    if gan.tick(steps_per_refresh) and gan.finished:
+        st.rerun()  # the whole page, so the buttons show that Play stopped at the budget
     view = snapshot(gan)
     board, numbers = st.columns([3, 1])
     board.plotly_chart(figure(view), key="toy_board")
     with numbers:
-        st.metric("Generator steps", gan.steps)
+        st.metric("Generator steps", f"{gan.steps:,}" + (f" / {gan.config.budget:,}" if gan.config.budget else ""))
+        st.caption(f"Learning rates at {gan.lr_factor:.0%} of the chosen values.")
         st.metric("Discriminator updates", gan.d_updates)
         if view.metrics is not None:
             st.metric("Modes captured", f"{view.metrics.captured} / {view.metrics.modes}")

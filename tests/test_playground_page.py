@@ -81,3 +81,23 @@ def test_user_points_target(page):
     page.selectbox(key="toy_target").select("points").run()
     assert not page.exception and not page.error
     assert page.session_state["toy_gan"].target.centres.shape == (3, 2)
+
+
+def test_objective_loads_its_own_defaults_and_budget_is_live(page):
+    from gan_core.toy2d import default_config
+
+    page.selectbox(key="toy_objective").select("wgan_gp").run()
+    tuned = default_config("wgan_gp")
+    gan = page.session_state["toy_gan"]
+    assert not page.exception
+    assert (gan.config.lr_g, gan.config.lr_d, gan.config.d_steps, gan.config.optimizer) == (
+        tuned.lr_g,
+        tuned.lr_d,
+        tuned.d_steps,
+        tuned.optimizer,
+    )
+    page.button(key="toy_step").click().run()
+    page.select_slider(key="toy_budget").set_value(1000).run()
+    assert gan.steps == 1 and gan.config.budget == 1000
+    page.select_slider(key="toy_budget").set_value(0).run()
+    assert gan.config.budget == 0 and gan.lr_factor == 1.0 and not page.exception

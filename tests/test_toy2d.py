@@ -5,7 +5,17 @@ import pytest
 import torch
 
 from gan_core.errors import ConfigError
-from gan_core.toy2d import OBJECTIVES, TARGETS, ToyConfig, ToyGan, make_target, mode_metrics, parse_points_csv
+from gan_core.toy2d import (
+    OBJECTIVE_DEFAULTS,
+    OBJECTIVES,
+    TARGETS,
+    ToyConfig,
+    ToyGan,
+    default_config,
+    make_target,
+    mode_metrics,
+    parse_points_csv,
+)
 from gan_core.toy2d.view import snapshot
 
 SMALL = ToyConfig(width=16, depth=2, batch_size=32, eval_every=5)
@@ -104,6 +114,60 @@ def test_learning_rate_change_applies_without_reset():
     changed = gan.configure(ToyConfig(**{**SMALL.__dict__, "lr_g": 5e-3, "lr_d": 2e-4}))
     assert not changed and gan.steps == 2
     assert gan.optimizer_g.param_groups[0]["lr"] == 5e-3 and gan.optimizer_d.param_groups[0]["lr"] == 2e-4
+
+
+def test_budget_stops_play_and_decays_learning_rates_to_zero():
+    gan = ToyGan(ToyConfig(**{**SMALL.__dict__, "budget": 10, "lr_decay_start": 0.5}))
+    lr_g, lr_d = gan.config.lr_g, gan.config.lr_d
+    gan.play()
+    assert gan.tick(5) and gan.steps == 5 and gan.playing
+    assert gan.optimizer_g.param_groups[0]["lr"] == lr_g  # the last update before the decay
+    gan.tick(1)
+    assert gan.optimizer_g.param_groups[0]["lr"] == pytest.approx(lr_g * 5 / 6)
+    assert gan.optimizer_d.param_groups[0]["lr"] == pytest.approx(lr_d * 5 / 6)
+    assert gan.tick(20) and gan.steps == 10 and not gan.playing and gan.finished
+    assert gan.lr_factor == 0.0
+    gan.play()
+    assert not gan.tick(3) and gan.steps == 10 and not gan.playing
+    before = _parameters(gan.generator)
+    gan.step(1)  # by hand past the budget: the rates are 0, nothing moves
+    assert torch.equal(_parameters(gan.generator), before)
+
+
+def test_budget_is_live_and_no_decay_keeps_rates():
+    gan = ToyGan(ToyConfig(**{**SMALL.__dict__, "budget": 4, "lr_decay_start": 1.0}))
+    gan.play()
+    gan.tick(10)
+    assert gan.steps == 4 and gan.finished and gan.lr_factor == 1.0
+    assert not gan.configure(ToyConfig(**{**SMALL.__dict__, "budget": 0, "lr_decay_start": 1.0}))
+    assert not gan.finished and gan.steps == 4
+    gan.play()
+    assert gan.tick(3) and gan.steps == 7
+
+
+def test_learning_rate_change_during_decay_keeps_the_schedule():
+    gan = ToyGan(ToyConfig(**{**SMALL.__dict__, "budget": 10, "lr_decay_start": 0.5}))
+    gan.step(7)
+    gan.configure(ToyConfig(**{**SMALL.__dict__, "budget": 10, "lr_decay_start": 0.5, "lr_g": 4e-3}))
+    assert gan.optimizer_g.param_groups[0]["lr"] == pytest.approx(4e-3 * gan.lr_factor) and 0 < gan.lr_factor < 1
+
+
+def test_objective_defaults():
+    assert default_config() == ToyConfig()
+    for objective in OBJECTIVES:
+        config = default_config(objective, target="grid25")
+        config.validate()
+        assert config.objective == objective and config.target == "grid25"
+        for name, value in OBJECTIVE_DEFAULTS.get(objective, {}).items():
+            assert getattr(config, name) == value
+    with pytest.raises(ConfigError):
+        default_config("nope")
+
+
+@pytest.mark.parametrize("field", [{"budget": -1}, {"lr_decay_start": 1.5}, {"lr_decay_start": -0.1}])
+def test_bad_schedule_is_a_config_error(field):
+    with pytest.raises(ConfigError):
+        ToyConfig(**field).validate()
 
 
 def test_structural_change_resets():

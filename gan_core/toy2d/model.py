@@ -19,6 +19,7 @@ from gan_core.losses import discriminator_terms, generator_loss, gradient_penalt
 from gan_core.nets.mlp import mlp
 from gan_core.toy2d.metrics import divergences, mode_metrics
 from gan_core.toy2d.targets import Target, make_target
+from gan_core.variants.base import linear_decay
 
 # Playground name → (objective in gan_core.losses, label shown to people).
 OBJECTIVES: dict[str, tuple[str, str]] = {
@@ -39,6 +40,9 @@ class ToyConfig:
     """Every knob of a session. Fields in `LIVE_FIELDS` change without a reset; the rest rebuild the nets.
 
     gp_weight 0.1 and clip 0.01 are the values Gulrajani et al. and Arjovsky et al. used on 2-D toys.
+    `budget` is the number of generator steps Play trains for (0: no limit); from `lr_decay_start` of the
+    budget on, both learning rates fall linearly towards 0 at the budget (1.0: no decay), the trainer's
+    `linear_decay` policy. The defaults are those `benchmarks/modes.py` measures (see BENCHMARKS.md).
     """
 
     target: str = "ring8"
@@ -55,6 +59,8 @@ class ToyConfig:
     clip: float = 0.01
     gp_weight: float = 0.1
     eval_every: int = 10
+    budget: int = 5000
+    lr_decay_start: float = 0.6
 
     def validate(self) -> None:
         if self.objective not in OBJECTIVES:
@@ -64,17 +70,50 @@ class ToyConfig:
         for name in ("d_steps", "depth", "width", "noise_dim", "batch_size", "eval_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.budget < 0:
+            raise ConfigError(f"budget must be 0 (no limit) or a number of generator steps, got {self.budget}")
+        if not 0 <= self.lr_decay_start <= 1:
+            raise ConfigError(f"lr_decay_start must be between 0 and 1, got {self.lr_decay_start}")
         for name in ("lr_g", "lr_d"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
 
 
-LIVE_FIELDS = ("objective", "optimizer", "lr_g", "lr_d", "d_steps", "batch_size", "clip", "gp_weight", "eval_every")
+# Where each objective starts (the page loads these when the objective changes; benchmarks/modes.py runs
+# them); fields not named here are ToyConfig's defaults. Measured in BENCHMARKS.md, "2-D playground".
+OBJECTIVE_DEFAULTS: dict[str, dict[str, object]] = {
+    "wgan_clip": {},
+    "wgan_gp": {},
+}
+
+
+def default_config(objective: str = ToyConfig.objective, **fields: object) -> ToyConfig:
+    """The page's starting settings for `objective`, with `fields` on top."""
+    if objective not in OBJECTIVES:
+        raise ConfigError(f"unknown objective {objective!r}; choose one of {list(OBJECTIVES)}")
+    return replace(ToyConfig(objective=objective), **{**OBJECTIVE_DEFAULTS.get(objective, {}), **fields})
+
+
+LIVE_FIELDS = (
+    "objective",
+    "optimizer",
+    "lr_g",
+    "lr_d",
+    "d_steps",
+    "batch_size",
+    "clip",
+    "gp_weight",
+    "eval_every",
+    "budget",
+    "lr_decay_start",
+)
 
 
 class ToyGan:
     """A steppable GAN on a 2-D target. `step_d`/`step_g` make one update; `step(n)` makes n rounds of
-    `d_steps` discriminator updates and one generator update. `tick(n)` steps only while playing.
+    `d_steps` discriminator updates and one generator update. `tick(n)` steps only while playing and
+    stops at the budget. Every update first sets the learning rates from the step (`lr_factor`), so
+    past a decayed budget the rates are 0 and manual steps change nothing.
     """
 
     def __init__(self, config: ToyConfig | None = None, target: Target | None = None) -> None:
@@ -95,9 +134,9 @@ class ToyGan:
             self.discriminator = mlp([2, *hidden, 1], nn.LeakyReLU)
         for net in (self.generator, self.discriminator):
             self._initialise(net)
-        self._build_optimizers()
         self.steps = 0
         self.d_updates = 0
+        self._build_optimizers()
         self.history: list[dict[str, float]] = []
         self.evaluations: list[dict[str, float]] = []
         self._last_d: dict[str, float] = {}
@@ -123,6 +162,7 @@ class ToyGan:
     def _build_optimizers(self) -> None:
         self.optimizer_g = self._make_optimizer(self.generator.parameters(), self.config.lr_g)
         self.optimizer_d = self._make_optimizer(self.discriminator.parameters(), self.config.lr_d)
+        self._schedule_learning_rates()
 
     def configure(self, config: ToyConfig, target: Target | None = None) -> bool:
         """Apply a new config: live fields in place, anything structural by a reset. Returns True if reset."""
@@ -137,18 +177,33 @@ class ToyGan:
             return True
         if old.optimizer != config.optimizer:
             self._build_optimizers()
-        else:
-            self.set_learning_rates(config.lr_g, config.lr_d)
+        self._schedule_learning_rates()
         return False
 
     def set_learning_rates(self, lr_g: float, lr_d: float) -> None:
-        """Change both learning rates without touching optimizer state (momenta survive)."""
+        """Change both base learning rates without touching optimizer state (momenta survive)."""
         self.config = replace(self.config, lr_g=lr_g, lr_d=lr_d)
         self.config.validate()
-        for group in self.optimizer_g.param_groups:
-            group["lr"] = lr_g
-        for group in self.optimizer_d.param_groups:
-            group["lr"] = lr_d
+        self._schedule_learning_rates()
+
+    @property
+    def lr_factor(self) -> float:
+        """Multiplier on both base learning rates for the next update: 1, then linearly to 0 at the budget."""
+        config = self.config
+        if config.budget == 0 or config.lr_decay_start >= 1.0:
+            return 1.0
+        return max(0.0, linear_decay(self.steps, config.budget, config.lr_decay_start))
+
+    def _schedule_learning_rates(self) -> None:
+        factor = self.lr_factor
+        for optimizer, base in ((self.optimizer_g, self.config.lr_g), (self.optimizer_d, self.config.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = base * factor
+
+    @property
+    def finished(self) -> bool:
+        """True once the step budget is spent (never without a budget)."""
+        return 0 < self.config.budget <= self.steps
 
     # ---- sampling -------------------------------------------------------------------------
     @property
@@ -169,6 +224,7 @@ class ToyGan:
     def step_d(self) -> dict[str, float]:
         """One discriminator (critic) update on a fresh real and fake batch."""
         config = self.config
+        self._schedule_learning_rates()
         real = self.real(config.batch_size)
         fake = self.fake(config.batch_size)
         terms = discriminator_terms(self.loss_name, self.discriminator(real), self.discriminator(fake))
@@ -199,6 +255,7 @@ class ToyGan:
 
     def step_g(self) -> dict[str, float]:
         """One generator update; records a history row (the latest D losses beside G's)."""
+        self._schedule_learning_rates()
         scores = self.discriminator(self.generator(self.noise(self.config.batch_size)))
         loss = generator_loss(self.loss_name, scores)
         self.optimizer_g.zero_grad(set_to_none=True)
@@ -226,10 +283,17 @@ class ToyGan:
         self.playing = False
 
     def tick(self, rounds: int) -> bool:
-        """Advance by `rounds` only while playing; the page calls this on every refresh. True if it stepped."""
+        """Advance by `rounds` only while playing, never past the budget (Play stops there); the page calls
+        this on every refresh. True if it stepped."""
+        if self.playing and self.finished:
+            self.pause()
         if not self.playing:
             return False
+        if self.config.budget:
+            rounds = min(rounds, self.config.budget - self.steps)
         self.step(rounds)
+        if self.finished:
+            self.pause()
         return True
 
     # ---- measuring ------------------------------------------------------------------------
