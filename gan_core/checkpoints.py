@@ -157,7 +157,8 @@ def load_generator(path: Path, device: torch.device | str = "cpu") -> LoadedGene
     image_shape = tuple(json.loads(metadata["image_shape"]))
     class_names = json.loads(metadata.get("class_names", "[]"))
     latent = json.loads(metadata.get("latent", "null"))
-    generator = spec.model_class.build_generator(config, image_shape, len(class_names))
+    with torch.random.fork_rng(devices=[]):  # the layers' initial draws must not move the caller's random stream
+        generator = spec.model_class.build_generator(config, image_shape, len(class_names))
     state = load_file(str(path))
     check_state_dict(generator, state, f"checkpoint {path.name} ({config.variant})")
     generator.load_state_dict(state)

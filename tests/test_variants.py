@@ -177,3 +177,13 @@ def test_refresh_seconds_logs_and_redraws_the_live_preview_between_step_counts(d
     train(tiny_config("dcgan", 3, log_every=1000), tmp_path / "plain", dataset=digits16)
     assert [row["step"] for row in RunFiles(tmp_path / "plain").read_metrics()] == [3]
     assert not RunFiles(tmp_path / "plain").live_sample.exists()
+
+
+def test_loading_a_checkpoint_leaves_the_global_random_stream_alone(digits16, tmp_path):
+    # Benchmarks and callbacks load generators in the middle of training; that must not change the run.
+    train(tiny_config("dcgan", 1), tmp_path, dataset=digits16)
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    load_generator(tmp_path / "generator.safetensors")
+    assert torch.equal(torch.rand(3), expected)
