@@ -42,6 +42,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -493,6 +494,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["server_peak_kb"] = watch.peaks.get("server")
         finally:
             watch.stop()
+            stop_all_jobs(jobs)
     facts["load_average_end"] = os.getloadavg()
     if args.keep:
         print(f"kept {work} (server.log, runs/)", file=sys.stderr)
@@ -596,6 +598,17 @@ def report(results: dict[str, Any]) -> str:
     if worker_peaks:
         out.append(f"| training worker, the throughput jobs (max) | {mb(max(worker_peaks))} | {len(worker_peaks)} jobs |")
     return "\n".join(out)
+
+
+def stop_all_jobs(jobs: JobManager) -> None:
+    """Kill every worker still queued or running: workers run in their own session, so they outlive the
+    server, and a benchmark that stopped early (an error, Ctrl-C) must not leave a 20,000-step job behind."""
+    for job in jobs.list_jobs():
+        if job.status in ("queued", "running") and job.pid:
+            try:
+                os.kill(job.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def main(argv: list[str] | None = None) -> int:
