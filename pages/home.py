@@ -41,8 +41,8 @@ for index, spec in enumerate(all_variants().values()):
         st.caption(spec.paper)
         path = shipped_model(spec.name)
         if path is not None and spec.image_to_image:
-            caption = "the example photo → its translation" + (" → and back" if spec.name == "cyclegan" else "")
-            st.image(translation_png(str(path), path.stat().st_mtime), caption=f"{caption}, by {path.name}")
+            st.image(translation_png(str(path), path.stat().st_mtime),
+                     caption=f"the example photo → its translation (→ and back, for a two-way model), by {path.name}")
         elif path is not None:
             st.image(preview_png(str(path), path.stat().st_mtime), caption=f"samples from {path.name}")
         page_file = f"pages/{spec.page.strip('/')}.py"
