@@ -6,7 +6,10 @@ every picture is cached by model and inputs.
 
 import streamlit as st
 
+from app_shell import run_inside_app
 from gan_core.app_support import conditional_models, interpolation_png, load_model, sample_png
+
+run_inside_app()
 
 
 @st.cache_resource(show_spinner="Loading the generator…")

@@ -4,7 +4,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_shell import run_inside_app
 from gan_core.app_support import all_variants, load_model, sample_png, shipped_model, translation_preview_png
+
+run_inside_app()
 
 
 @st.cache_resource(show_spinner="Loading a shipped generator…")

@@ -7,7 +7,10 @@ slider, so moving that one redraws only the large image.
 
 import streamlit as st
 
+from app_shell import run_inside_app
 from gan_core.app_support import load_model, models_with_codes, sample_png, traversal_png
+
+run_inside_app()
 
 SWEEP = tuple(-2.0 + 4.0 * step / 9 for step in range(10))
 

@@ -9,9 +9,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_shell import run_inside_app
 from gan_core.errors import GanStudioError
 from gan_core.toy2d import OBJECTIVES, OPTIMIZERS, ToyConfig, ToyGan, default_config, parse_points_csv, points_target
 from gan_core.toy2d.view import View, snapshot
+
+run_inside_app()
 
 TARGET_LABELS = {
     "ring8": "Ring of 8 Gaussians",

@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_shell import run_inside_app
 from gan_core.app_support import (
     DeploymentSettings,
     MetricHistory,
@@ -25,6 +26,8 @@ from gan_core.data.base import describe_datasets
 from gan_core.errors import GanStudioError
 from gan_core.training.jobs import ACTIVE
 from gan_core.training.run_files import RunFiles
+
+run_inside_app()
 
 # The form's fields, in the order a person thinks about them; codes only for variants that have them.
 BASIC_FIELDS = ("steps", "batch_size", "image_size", "seed", "device")

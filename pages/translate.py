@@ -2,11 +2,14 @@
 
 import streamlit as st
 
+from app_shell import run_inside_app
 from gan_core.app_support import DeploymentSettings, available_models
 from gan_core.errors import GanStudioError
 from gan_core.grids import png_bytes
 from gan_core.translation import MAX_SIDE, example_picture, load_official_translator, load_translator, translate
 from gan_core.uploads import decode_image, describe_limits
+
+run_inside_app()
 
 TRAINED, OFFICIAL = "A GAN Studio model", "An official CycleGAN/pix2pix .pth generator"
 

@@ -159,3 +159,40 @@ def test_playground_play_moves_the_points(server, browser):
     wait_until(lambda: traces() != before, 60, "the generated points to move after pressing play")
     page.get_by_role("button", name="Pause").click()
     page.close()
+
+
+def test_a_deep_link_on_a_fresh_server_runs_the_app_around_the_page(browser, tmp_path):
+    """The first visitor of a freshly started server opens /train directly (a bookmark) and starts two jobs.
+
+    Until app.py has run once, Streamlit offers `pages/` as legacy pages without app.py around them; then the
+    jobs were stored without a session (GAN_STUDIO_JOBS_PER_SESSION did not apply) and the sidebar was not ours.
+    """
+    import re
+
+    from gan_core.training.jobs import JobManager
+
+    runs = tmp_path / "runs"
+    env = {"GAN_STUDIO_JOBS_PER_SESSION": "1", "GAN_STUDIO_MAX_JOBS": "0"}  # queue only: no worker starts
+    with session.app_server(runs, tmp_path / "server.log", env=env) as app:
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(f"{app.url}/train")
+        start = page.get_by_role("button", name="Start training")
+        start.wait_for()
+        steps = page.get_by_label("steps", exact=True)
+        steps.fill("2")
+        steps.press("Tab")
+        start.click()
+        page.get_by_text(re.compile(r"^Started job \S+$")).wait_for()
+        start.click()
+        refused = page.get_by_text("already has 1 queued or running job")
+        wait_until(lambda: refused.count() or len(JobManager(runs).list_jobs()) > 1, 60,
+                   "the second job to be refused or queued")
+        sessions = [job.session for job in JobManager(runs).list_jobs()]
+        sidebar = page.locator("[data-testid='stSidebar']").inner_text()
+        address = page.url
+        page.close()
+    assert address.endswith("/train"), f"the visitor was moved away from the link: {address}"
+    assert sessions and None not in sessions, f"jobs were stored without the browser's session: {sessions}"
+    assert len(sessions) == 1, "GAN_STUDIO_JOBS_PER_SESSION=1 let one session queue two jobs"
+    assert "Running jobs:" in sidebar and "Train" in sidebar, f"the sidebar is not app.py's: {sidebar!r}"

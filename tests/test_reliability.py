@@ -718,7 +718,7 @@ def test_jobs_per_session_reaches_the_train_page(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_STUDIO_MAX_JOBS", "0")  # queue only: nothing starts, so the limit is what we see
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("pages/train.py")
-    at.session_state["session_id"] = "alice"  # app.py sets it; switch_page runs the page alone
+    at.session_state["session_id"] = "alice"  # before app_shell.open_app would draw a fresh one
     at.run()
     at.number_input(key="dcgan.steps").set_value(2)
     submit = next(button for button in at.button if "Start training" in str(button.label))

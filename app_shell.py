@@ -1,0 +1,61 @@
+"""What every page of GAN Studio stands in: the page table, the navigation and the shared sidebar.
+
+app.py opens it and runs the chosen page. Pages call `run_inside_app` first, because Streamlit treats a
+`pages/` folder beside the main script as a legacy (v1) multipage app until some session has called
+`st.navigation`: until then a deep link (a bookmark of /train, a shared /infogan URL) as the first visit of
+a fresh server runs that page file alone, with no session id (the per-session job cap would not apply), no
+sidebar that starts queued jobs, and file names as the navigation. Streamlit's AppTest runs every page
+that way too.
+"""
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+from streamlit.runtime.pages_manager import PagesManager
+
+from gan_core.app_support import job_manager, new_session_id
+from gan_core.device import describe_device, resolve_device
+
+# One row per page: file, title, icon, url path ("" is the home page at /).
+PAGES = [
+    ("pages/home.py", "Home", ":material/home:", ""),
+    ("pages/train.py", "Train", ":material/model_training:", "train"),
+    ("pages/infogan.py", "InfoGAN codes", ":material/tune:", "infogan"),
+    ("pages/conditional.py", "Conditional", ":material/label:", "conditional"),
+    ("pages/translate.py", "Translate", ":material/swap_horiz:", "translate"),
+    ("pages/playground.py", "2-D playground", ":material/scatter_plot:", "playground"),
+]
+
+
+def open_app() -> StreamlitPage:
+    """Page settings, this browser session's id, the navigation and the sidebar; returns the page to run."""
+    st.set_page_config(page_title="GAN Studio", page_icon=":material/auto_awesome:", layout="wide")
+    st.session_state.setdefault("session_id", new_session_id())
+    navigation = st.navigation([
+        st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == "")
+        for path, title, icon, url_path in PAGES
+    ])
+    with st.sidebar:
+        st.caption("GAN Studio")
+        st.write(f"**Device:** {describe_device(resolve_device('auto'))}")
+        running_jobs()
+    return navigation
+
+
+@st.fragment(run_every=5)
+def running_jobs() -> None:
+    """Also starts queued jobs and notices crashed ones, whichever page is open."""
+    jobs = job_manager()
+    jobs.refresh()
+    st.write(f"**Running jobs:** {jobs.count_running()}")
+
+
+def run_inside_app() -> None:
+    """Call at the top of every page: when Streamlit runs the page alone (legacy mode), run it inside the app.
+
+    `st.navigation` ends legacy mode for the whole server and replaces the file-name navigation with ours;
+    the page then runs again the way app.py runs it, so its widgets get the same ids as in every later run
+    (drawn straight on, the legacy run's form lost its first press), and this legacy run stops.
+    """
+    if PagesManager.uses_pages_directory:
+        open_app().run()
+        st.stop()
