@@ -12,6 +12,7 @@ import streamlit as st
 from app_shell import run_inside_app
 from gan_core.errors import GanStudioError
 from gan_core.toy2d import OBJECTIVES, OPTIMIZERS, ToyConfig, ToyGan, default_config, parse_points_csv, points_target
+from gan_core.toy2d.board import board_jpeg
 from gan_core.toy2d.view import View, snapshot
 
 run_inside_app()
@@ -28,82 +29,38 @@ BUDGETS = [0, 1000, 2000, 3000, 5000, 8000, 10000, 20000, 50000]
 STARTER_POINTS = np.array([[-1.0, -0.6], [1.0, -0.6], [0.0, 1.1]], dtype=np.float32)
 PICK_EXTENT = 3.0
 STEPS_PER_REFRESH = 2
+BOARD_SECONDS = 0.1  # ten redraws a second while playing
+CURVE_SECONDS = 1.0
+BOARD_PIXELS = 520
 DEFAULTS = default_config()
 # The knobs that take each objective's own starting values when the objective changes.
 TUNED_KEYS = {"toy_optimizer": "optimizer", "toy_lr_g": "lr_g", "toy_lr_d": "lr_d", "toy_d_steps": "d_steps"}
 
 
-def figure(view: View) -> go.Figure:
-    """D's surface as a heat map, the warped noise grid, real and fake points, G's gradient arrows."""
-    fig = go.Figure()
-    fig.add_trace(
-        go.Heatmap(
-            x=view.heat_axis,
-            y=view.heat_axis,
-            z=view.heat,
-            colorscale="RdBu",
-            opacity=0.55,
-            zmin=0.0 if view.heat_is_probability else None,
-            zmax=1.0 if view.heat_is_probability else None,
-            colorbar={"title": "D(x)" if view.heat_is_probability else "critic"},
-            hoverinfo="skip",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            **_polylines(view.noise_lines),
-            mode="lines",
-            name="G(noise grid)",
-            line={"color": "rgba(90,90,90,0.45)", "width": 1},
-            hoverinfo="skip",
-        )
-    )
-    fig.add_trace(go.Scatter(x=view.real[:, 0], y=view.real[:, 1], mode="markers", name="real", marker={"color": "#2ca02c", "size": 4}))
-    arrows = [np.stack([start, tip]) for start, tip in zip(view.fake[:120], view.arrow_tips[:120], strict=True)]
-    fig.add_trace(
-        go.Scatter(
-            **_polylines(arrows),
-            mode="lines",
-            name="G gradient",
-            line={"color": "rgba(120,0,160,0.7)", "width": 1},
-            hoverinfo="skip",
-        )
-    )
-    fig.add_trace(go.Scatter(x=view.fake[:, 0], y=view.fake[:, 1], mode="markers", name="fake", marker={"color": "#7b2cbf", "size": 4}))
-    limits = [-view.extent, view.extent]
-    fig.update_layout(
-        height=560,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        legend={"orientation": "h"},
-        xaxis={"range": limits},
-        yaxis={"range": limits, "scaleanchor": "x"},
-        title=f"step {view.steps}",
-        uirevision="playground",
-    )
-    return fig
+def board_legend(view: View) -> str:
+    """What the board's colours mean, as the caption under it."""
+    surface = ("D(x), from red (says fake) to blue (says real)" if view.heat_is_probability
+               else "the critic's score, from red (low) to blue (high)")
+    return (f"Step {view.steps:,}. Background: {surface}. :green[●] real points, :violet[●] generated points with "
+            "G's gradient (where D pushes each one), grey lines: a grid of the noise space as G bends it.")
 
 
-def _polylines(lines: list[np.ndarray]) -> dict[str, list]:
-    """Many polylines as one trace: points separated by None, so plotly draws them in one go."""
-    xs: list = []
-    ys: list = []
-    for line in lines:
-        xs += [*line[:, 0].tolist(), None]
-        ys += [*line[:, 1].tolist(), None]
-    return {"x": xs, "y": ys}
+def curves(rows: list[dict[str, float]], names: list[str], title: str, points: int = 300) -> go.Figure:
+    """Series of `rows` over the generator step; the last 1,500 rows, thinned to about `points` per series.
 
-
-def curves(rows: list[dict[str, float]], names: list[str], title: str) -> go.Figure:
+    Cheap for the browser on purpose (it redraws these every second): few points, fixed margins and the
+    legend inside the plot, so plotly does not re-fit the layout on every redraw."""
     frame = pd.DataFrame(rows[-1500:])
+    frame = frame.iloc[:: max(1, len(frame) // points)]
     fig = go.Figure()
     for name in names:
         if name in frame:
-            fig.add_trace(go.Scatter(x=frame["step"], y=frame[name], mode="lines", name=name))
+            fig.add_trace(go.Scatter(x=frame["step"].to_numpy(), y=frame[name].to_numpy(), mode="lines", name=name))
     fig.update_layout(
         height=250,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        margin={"l": 50, "r": 10, "t": 30, "b": 40, "autoexpand": False},
         title=title,
-        legend={"orientation": "h"},
+        legend={"x": 1.0, "xanchor": "right", "y": 1.0, "bgcolor": "rgba(255,255,255,0.6)"},
         xaxis={"title": "generator step"},
     )
     return fig
@@ -293,13 +250,16 @@ if gan.finished:
     )
 
 
-@st.fragment(run_every=0.1 if gan.playing else None)
-def live_view() -> None:
+@st.fragment(run_every=BOARD_SECONDS if gan.playing else None)
+def live_board() -> None:
+    """Trains `steps_per_refresh` rounds, then draws the board and the numbers (ten times a second while playing)."""
     if gan.tick(steps_per_refresh) and gan.finished:
         st.rerun()  # the whole page, so the buttons show that Play stopped at the budget
     view = snapshot(gan)
     board, numbers = st.columns([3, 1])
-    board.plotly_chart(figure(view), key="toy_board")
+    with board:
+        st.image(board_jpeg(view, BOARD_PIXELS))
+        st.caption(board_legend(view))
     with numbers:
         st.metric("Generator steps", f"{gan.steps:,}" + (f" / {gan.config.budget:,}" if gan.config.budget else ""))
         st.caption(f"Learning rates at {gan.lr_factor:.0%} of the chosen values.")
@@ -314,9 +274,16 @@ def live_view() -> None:
             st.metric("KL(modes ‖ uniform)", f"{view.metrics.kl_to_uniform:.3f}")
         else:
             st.caption("This target has no separate modes, so mode metrics do not apply.")
+
+
+@st.fragment(run_every=CURVE_SECONDS if gan.playing else None)
+def live_curves() -> None:
+    """The loss and divergence curves, redrawn once a second while playing (a chart costs the browser far more
+    than the board's picture, and a curve gains only a few points per redraw)."""
     losses, divergence = st.columns(2)
     losses.plotly_chart(curves(gan.history, ["D", "D_real", "D_fake", "G_GAN", "GP"], "Losses"), key="toy_losses")
     divergence.plotly_chart(curves(gan.evaluations, ["KL", "JS"], "Histogram KL(real ‖ fake) and JS"), key="toy_divergence")
 
 
-live_view()
+live_board()
+live_curves()

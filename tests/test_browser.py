@@ -146,17 +146,14 @@ def test_playground_play_moves_the_points(server, browser):
     page = browser.new_page()
     page.set_default_timeout(60_000)
     page.goto(f"{server}/playground")
-    page.locator(".js-plotly-plot").first.wait_for()
-
-    def traces() -> str:
-        return page.evaluate(
-            "() => JSON.stringify([...document.querySelectorAll('.js-plotly-plot')][0].data"
-            ".map(trace => [trace.x, trace.y]))"
-        )
-
-    before = traces()
+    board = page.locator("[data-testid='stImage'] img").first  # the board: D's surface, the points, the arrows
+    board.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()  # the loss curves
+    before = board.get_attribute("src")
     page.get_by_role("button", name="Play").click()
-    wait_until(lambda: traces() != before, 60, "the generated points to move after pressing play")
+    wait_until(lambda: board.get_attribute("src") != before, 60, "the board to be redrawn after pressing play")
+    steps = page.locator("[data-testid='stMetricValue']").first
+    wait_until(lambda: not steps.inner_text().startswith("0 "), 60, "the generator step count to grow")
     page.get_by_role("button", name="Pause").click()
     page.close()
 

@@ -16,7 +16,8 @@ from gan_core.toy2d import (
     mode_metrics,
     parse_points_csv,
 )
-from gan_core.toy2d.view import snapshot
+from gan_core.toy2d.board import FAKE, REAL, board_jpeg, heat_colours, render_board
+from gan_core.toy2d.view import View, snapshot
 
 SMALL = ToyConfig(width=16, depth=2, batch_size=32, eval_every=5)
 
@@ -184,6 +185,30 @@ def test_snapshot_has_everything_to_draw():
         assert len(view.noise_lines) == (1 if noise_dim == 1 else 18)
         assert view.metrics is not None and np.isfinite(view.heat).all()
     assert {"KL", "JS", "modes", "high_quality"} <= set(gan.evaluations[-1])
+
+
+def _still_view(heat: np.ndarray, probability: bool = True) -> View:
+    """A hand-made view: one real point at (-1, 1), one fake point at (1, -1), nothing else."""
+    return View(extent=2.0, real=np.array([[-1.0, 1.0]]), fake=np.array([[1.0, -1.0]]), heat_axis=np.linspace(-2, 2, len(heat)),
+                heat=heat, heat_is_probability=probability, arrow_tips=np.array([[1.0, -1.0]]), noise_lines=[],
+                metrics=None, steps=0)
+
+
+def test_board_puts_points_where_they_are_with_y_up():
+    picture = np.asarray(render_board(_still_view(np.full((4, 4), 0.5)), size=100)).astype(int)
+    real, fake = picture[25, 25], picture[75, 75]  # (-1, 1) is up and left, (1, -1) down and right
+    assert np.abs(real - REAL).max() < 30 and np.abs(fake - FAKE).max() < 30
+    assert np.abs(picture[50, 10] - 247).max() < 6  # D(x) = 0.5: the scale's white middle
+
+
+def test_board_background_runs_from_red_where_d_says_fake_to_blue_where_it_says_real():
+    rows = np.linspace(0.0, 1.0, 8)[:, None].repeat(8, axis=1)  # D grows with y (row 0 is the lowest y)
+    picture = np.asarray(render_board(_still_view(rows), size=80)).astype(int)
+    top, bottom = picture[3, 40], picture[76, 40]
+    assert top[2] > top[0] + 40 and bottom[0] > bottom[2] + 40  # blue above (says real), red below (says fake)
+    critic = heat_colours(np.array([[-7.0, 0.0, 3.5]]), is_probability=False)[0]
+    assert critic[0, 0] > critic[0, 2] and critic[2, 2] > critic[2, 0] and abs(int(critic[1, 0]) - int(critic[1, 2])) < 3
+    assert board_jpeg(_still_view(rows), size=64)[:2] == b"\xff\xd8"  # a JPEG
 
 
 def test_user_points_target():
