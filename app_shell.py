@@ -9,10 +9,11 @@ that way too.
 """
 
 import streamlit as st
+import torch
 from streamlit.navigation.page import StreamlitPage
 from streamlit.runtime.pages_manager import PagesManager
 
-from gan_core.app_support import job_manager, new_session_id
+from gan_core.app_support import app_threads, job_manager, new_session_id
 from gan_core.device import describe_device, resolve_device
 
 # One row per page: file, title, icon, url path ("" is the home page at /).
@@ -29,6 +30,7 @@ PAGES = [
 def open_app() -> StreamlitPage:
     """Page settings, this browser session's id, the navigation and the sidebar; returns the page to run."""
     st.set_page_config(page_title="GAN Studio", page_icon=":material/auto_awesome:", layout="wide")
+    torch.set_num_threads(app_threads())  # per script thread, and the default for threads that start later
     st.session_state.setdefault("session_id", new_session_id())
     navigation = st.navigation([
         st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == "")

@@ -74,6 +74,18 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
+def app_threads(environ: Mapping[str, str] | None = None) -> int:
+    """CPU threads for the app server's own work (sampling, translating, the playground): half the cores.
+
+    A training worker takes all cores but one, and the browser often runs on the same machine, so the
+    server's small operations meet busy cores; with two threads each of them waits for a descheduled partner
+    (the playground's training step took 2.3× longer on two threads than on one beside one busy process, on
+    this 2-core machine). $GAN_STUDIO_APP_THREADS overrides it.
+    """
+    env = os.environ if environ is None else environ
+    return _positive_int(env, "GAN_STUDIO_APP_THREADS", max(1, (os.cpu_count() or 2) // 2))
+
+
 def job_manager() -> JobManager:
     """The job store; $GAN_STUDIO_MAX_JOBS jobs may train at once (default 1: a laptop has few cores)."""
     return JobManager(runs_dir(), max_concurrent=int(os.environ.get("GAN_STUDIO_MAX_JOBS", "1")),

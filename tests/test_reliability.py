@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from safetensors.torch import load_file, save_file
 from streamlit.testing.v1 import AppTest
 
-from gan_core.app_support import DeploymentSettings, conditional_models, load_model, sample_png
+from gan_core.app_support import DeploymentSettings, app_threads, conditional_models, load_model, sample_png
 from gan_core.checkpoints import load_generator, load_resume_state
 from gan_core.config import FIELD_RULES, TrainConfig, config_from_dict
 from gan_core.errors import CheckpointError, ConfigError, GanStudioError
@@ -658,6 +658,15 @@ def test_jobs_per_session_limit_counts_only_that_sessions_active_jobs(tmp_path):
 
 
 # --- deployment settings -----------------------------------------------------------------------------
+def test_app_threads_default_to_half_the_cores_and_can_be_set(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert app_threads({}) == 8 and app_threads({"GAN_STUDIO_APP_THREADS": "3"}) == 3
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert app_threads({}) == 1
+    with pytest.raises(ConfigError, match="GAN_STUDIO_APP_THREADS must be a positive whole number"):
+        app_threads({"GAN_STUDIO_APP_THREADS": "0"})
+
+
 def test_deployment_settings_from_env():
     assert DeploymentSettings.from_env({}) == DeploymentSettings(False, 20, None)
     assert DeploymentSettings.from_env({"GAN_STUDIO_PUBLIC": "1", "GAN_STUDIO_MAX_UPLOAD_MB": "5",
