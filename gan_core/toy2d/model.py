@@ -59,7 +59,7 @@ class ToyConfig:
     clip: float = 0.01
     gp_weight: float = 0.1
     eval_every: int = 10
-    budget: int = 5000
+    budget: int = 10000
     lr_decay_start: float = 0.6
 
     def validate(self) -> None:
