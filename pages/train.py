@@ -71,12 +71,15 @@ def resume_and_start(job_id: str) -> None:
 
 
 def curves_figure(title: str, series: dict, log_y: bool):
-    """One chart; `series` maps a name to (steps, values) arrays, already smoothed and thinned."""
+    """One chart; `series` maps a name to (steps, values) arrays, already smoothed and thinned.
+
+    Fixed margins and the legend inside the plot: the charts are redrawn every second, and re-fitting the
+    margins around a legend below the axis was the largest part of a redraw in Chrome's profiler."""
     figure = go.Figure()
     for name, (steps, values) in series.items():  # numpy arrays: quick to validate, sent as binary
         figure.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=name))
-    figure.update_layout(title=title, height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                         xaxis_title="step", legend={"orientation": "h"})
+    figure.update_layout(title=title, height=300, margin={"l": 60, "r": 10, "t": 40, "b": 45, "autoexpand": False},
+                         xaxis_title="step", legend={"x": 1.0, "xanchor": "right", "y": 1.0, "bgcolor": "rgba(255,255,255,0.6)"})
     if log_y:
         figure.update_yaxes(type="log")
     return figure
