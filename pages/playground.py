@@ -1,7 +1,7 @@
 """2-D playground: watch a small GAN learn a 2-D distribution, step by step or live (after GAN Lab).
 
 Read top to bottom: controls, the target's points (for "your points"), the buttons, then the live
-view, which refreshes itself ten times a second while playing.
+view, which asks for ten redraws a second while playing (BENCHMARKS.md: 5.8 on this 2-core machine).
 """
 
 import numpy as np
@@ -252,7 +252,7 @@ if gan.finished:
 
 @st.fragment(run_every=BOARD_SECONDS if gan.playing else None)
 def live_board() -> None:
-    """Trains `steps_per_refresh` rounds, then draws the board and the numbers (ten times a second while playing)."""
+    """Trains `steps_per_refresh` rounds, then draws the board and the numbers (every BOARD_SECONDS while playing)."""
     if gan.tick(steps_per_refresh) and gan.finished:
         st.rerun()  # the whole page, so the buttons show that Play stopped at the budget
     view = snapshot(gan)

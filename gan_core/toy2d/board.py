@@ -1,8 +1,8 @@
 """The playground's board as one picture: D's surface, the bent noise grid, real and fake points, G's arrows.
 
-Drawn here with numpy and PIL rather than as an interactive chart because the board is redrawn ten times
-a second: a plotly chart of the same layers cost the browser about 0.7 CPU-seconds per redraw on this
-2-core machine (styling 800 SVG markers, re-fitting margins), a picture costs a PNG decode. The layers and
+Drawn here with numpy and PIL rather than as an interactive chart because the page asks for ten redraws a
+second: as a plotly chart the same layers cost the browser about one CPU-second per redraw on this 2-core
+machine (styling 800 SVG markers, re-fitting margins; BENCHMARKS.md), a picture costs a JPEG decode. The layers and
 colours are the ones GAN Lab uses: red where D says fake, blue where it says real.
 """
 
