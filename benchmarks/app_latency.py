@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.browser_session import CHROMIUM, app_server, chromium, wait_until
+from gan_core.app_support import app_threads
 from gan_core.training.jobs import JobManager
 
 PAGES = ("", "train", "infogan", "conditional", "translate", "playground")
@@ -253,7 +254,8 @@ def machine_facts() -> dict[str, Any]:
         "python": platform.python_version(), "torch": torch.__version__, "streamlit": streamlit.__version__,
         "playwright": metadata.version("playwright"),
         "device_auto": describe_device(resolve_device("auto")),
-        "worker_threads": max(1, cores - 1),  # gan_core/training/worker.py: torch.set_num_threads(cores - 1)
+        "worker_threads": max(1, cores - 1),
+        "app_threads": app_threads(),  # gan_core/training/worker.py: torch.set_num_threads(cores - 1)
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "(unset)"),
         # The server inherits these (e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false: no full gc.collect() after each run)
         "streamlit_env": {name: value for name, value in os.environ.items() if name.startswith("STREAMLIT_")},
@@ -513,7 +515,8 @@ def report(results: dict[str, Any]) -> str:
         f"start and {facts['load_average_end'][0]:.2f} at the end; Python {facts['python']}, torch {facts['torch']}, "
         f"streamlit {facts['streamlit']}, playwright {facts['playwright']}, {facts['chromium']} (headless).",
         f"Device (auto): {facts['device_auto']}; the training worker ran on {job['device']} "
-        f"(worker threads = cores - 1 = {facts['worker_threads']}); OMP_NUM_THREADS={facts['OMP_NUM_THREADS']} "
+        f"(worker threads = cores - 1 = {facts['worker_threads']}); the app server's torch threads "
+        f"{facts['app_threads']} (GAN_STUDIO_APP_THREADS or half the cores); OMP_NUM_THREADS={facts['OMP_NUM_THREADS']} "
         "for this script, the server and the worker. Browser, server and worker share this machine. "
         f"Streamlit settings from the environment: {facts.get('streamlit_env') or 'none'} "
         "(plus the repository's .streamlit/config.toml).",
