@@ -546,7 +546,7 @@ def report(results: dict[str, Any]) -> str:
             s_row(f"sample picture: drawn → shown ({label})", d["sample_lag_s"],
                   "live: from its step's log row; grid: from its file"),
             s_row(f"dashboard tab: script run duration ({label})", d["run_durations_s"],
-                  "fragment reruns (live view every 1 s, jobs table every 3 s, sidebar every 5 s)"),
+                  "fragment reruns (live view every 0.5 s, jobs table every 3 s, sidebar every 5 s)"),
         ]
     cpu = results.get("dashboard_cpu_share")
     if cpu:

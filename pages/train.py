@@ -155,10 +155,12 @@ if submitted:
 # preview every LIVE_SECONDS, reading only the metric rows logged since the last refresh. Each refreshes only
 # while something it shows can change (a queued or running job; else every IDLE_TABLE_SECONDS, or not at all):
 # the table notices a change and reruns the page to switch. With the worker
-# logging and redrawing its live preview every APP_REFRESH_SECONDS, both show up within about 2 s.
-TABLE_SECONDS = 3.0  # the live view's caption says the selected job's step and status every second
+# logging and redrawing its live preview every APP_REFRESH_SECONDS, both show up within about 2 s. The live view
+# looks twice per logged row: at once a second, a row that just missed a look waited for the next one (gaps up to
+# 2.2 s; 1.7 s at twice a second, BENCHMARKS.md), for a little more browser time (1.62 CPU-s/s, was 1.53).
+TABLE_SECONDS = 3.0  # the live view's caption says the selected job's step and status twice a second
 IDLE_TABLE_SECONDS = 10.0  # no job queued or running: the table only has to notice jobs started elsewhere
-LIVE_SECONDS = 1.0
+LIVE_SECONDS = 0.5
 LIVE = "live"  # the timeline's last stop: samples/live.png, redrawn while the job trains
 RERUN_PAGE = "train.rerun_page"
 REFRESHING = "train.refreshing"  # (table, live view) refresh at their active cadence, as this page run set them
