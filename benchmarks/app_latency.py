@@ -254,8 +254,8 @@ def machine_facts() -> dict[str, Any]:
         "python": platform.python_version(), "torch": torch.__version__, "streamlit": streamlit.__version__,
         "playwright": metadata.version("playwright"),
         "device_auto": describe_device(resolve_device("auto")),
-        "worker_threads": max(1, cores - 1),
-        "app_threads": app_threads(),  # gan_core/training/worker.py: torch.set_num_threads(cores - 1)
+        "worker_threads": max(1, cores - 1),  # gan_core/training/worker.py: torch.set_num_threads(cores - 1)
+        "app_threads": app_threads(),  # app_shell.open_app: torch.set_num_threads(app_threads())
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "(unset)"),
         # The server inherits these (e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false: no full gc.collect() after each run)
         "streamlit_env": {name: value for name, value in os.environ.items() if name.startswith("STREAMLIT_")},

@@ -53,15 +53,16 @@ def render_board(view: View, size: int = 480, arrows: int = 120) -> Image.Image:
         return list(zip(((points[:, 0] + view.extent) * scale).tolist(), ((view.extent - points[:, 1]) * scale).tolist(),
                         strict=True))
 
+    def dots(points: np.ndarray, colour: tuple[int, int, int], radius: float = 2.2 * SUPERSAMPLE) -> None:
+        for x, y in pixels(points):
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=colour)
+
     for line in view.noise_lines:
         draw.line(pixels(line), fill=NOISE_GRID, width=SUPERSAMPLE)
-    dot = 2.2 * SUPERSAMPLE
-    for x, y in pixels(view.real):
-        draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=REAL)
+    dots(view.real, REAL)
     for start, tip in zip(pixels(view.fake[:arrows]), pixels(view.arrow_tips[:arrows]), strict=True):
         draw.line((start, tip), fill=ARROW, width=SUPERSAMPLE)
-    for x, y in pixels(view.fake):
-        draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=FAKE)
+    dots(view.fake, FAKE)
     draw.rectangle((0, 0, canvas - 1, canvas - 1), outline=FRAME, width=SUPERSAMPLE)
     return board.resize((size, size), Image.Resampling.BOX)
 
