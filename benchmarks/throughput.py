@@ -20,6 +20,7 @@ metrics back once per `log_every` steps.
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import statistics
 import tempfile
@@ -39,6 +40,7 @@ from gan_core.checkpoints import load_generator
 from gan_core.config import TrainConfig
 from gan_core.data import ImageDataset, load_dataset
 from gan_core.data.paired import PairedDataset, load_size
+from gan_core.device import PRECISION_CHOICES, autocast_dtype, has_native_bfloat16
 from gan_core.inference import generate
 from gan_core.registry import config_for, get_variant
 from gan_core.training.trainer import Callback, Trainer
@@ -86,12 +88,13 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def case_config(case: Case, steps: int, device: torch.device, seed: int) -> TrainConfig:
+def case_config(case: Case, steps: int, device: torch.device, seed: int, precision: str = "fp32") -> TrainConfig:
     """The registry's config for the case; samples and checkpoints only at the very end (outside the clock)."""
     total = case.warmup + steps
     return config_for(
         case.variant, image_size=case.image_size, batch_size=case.batch_size, steps=total,
         device=device.type, seed=seed, log_every=case.warmup, sample_every=total, checkpoint_every=total,
+        precision=precision,
     )
 
 
@@ -117,9 +120,11 @@ class LogClock(Callback):
         self.marks[step] = time.perf_counter()
 
 
-def time_trainer(case: Case, dataset: ImageDataset, steps: int, device: torch.device, seed: int) -> Timing:
+def time_trainer(
+    case: Case, dataset: ImageDataset, steps: int, device: torch.device, seed: int, precision: str = "fp32"
+) -> Timing:
     """Run GAN Studio's Trainer and time its loop from the end of warm-up to the last step."""
-    config = case_config(case, steps, device, seed)
+    config = case_config(case, steps, device, seed, precision)
     clock = LogClock(device)
     with tempfile.TemporaryDirectory() as run_dir:
         result = Trainer(config, run_dir, [clock], dataset=dataset).run()
@@ -404,15 +409,18 @@ class CaseResult:
     trainer: list[Timing]
 
 
-def run_case(case: Case, steps: int, rounds: int, device: torch.device) -> CaseResult:
-    """Alternate the two sides round by round (A B, B A, ...) so drifting load hits both alike."""
+def run_case(case: Case, steps: int, rounds: int, device: torch.device, precision: str = "fp32") -> CaseResult:
+    """Alternate the two sides round by round (A B, B A, ...) so drifting load hits both alike.
+
+    `precision` is the Trainer's (`TrainConfig.precision`); the reference is the tutorial's float32 loop.
+    """
     started = time.perf_counter()
     dataset = load_dataset(get_variant(case.variant).default_config().dataset, case.image_size)
     dataset_seconds = time.perf_counter() - started
     reference: list[Timing] = []
     trainer: list[Timing] = []
     for round_index in range(rounds):
-        sides = [(time_reference, reference), (time_trainer, trainer)]
+        sides = [(time_reference, reference), (functools.partial(time_trainer, precision=precision), trainer)]
         for timer, timings in sides if round_index % 2 == 0 else sides[::-1]:
             timings.append(timer(case, dataset, steps, device, round_index))
         print(f"  {case.variant} round {round_index + 1}: reference {reference[-1].images_per_s:.0f} img/s, "
@@ -450,6 +458,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=None,
                         help="timed generator steps per round for every case (default: per case, sized for the CPU)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per case; medians are reported")
+    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="fp32",
+                        help="the Trainer's precision (auto: bf16 where the device has native bfloat16); the "
+                             "reference always runs the tutorial's float32")
     parser.add_argument("--only", nargs="+", choices=[case.variant for case in CASES], help="run only these cases")
     return parser.parse_args(argv)
 
@@ -458,11 +469,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"device {name} ({device.type}), torch {torch.__version__}, {torch.get_num_threads()} threads, "
+    capability = torch.backends.cpu.get_cpu_capability() if device.type == "cpu" else "n/a"
+    print(f"device {name} ({device.type}, CPU capability {capability}, native bfloat16 "
+          f"{has_native_bfloat16(device)}), torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"trainer precision {args.precision} (autocast {autocast_dtype(device, args.precision)}), "
           "warm-up steps per side per round are untimed", flush=True)
     started = time.perf_counter()
     results = [
-        run_case(case, args.steps or case.steps, args.rounds, device)
+        run_case(case, args.steps or case.steps, args.rounds, device, args.precision)
         for case in CASES if not args.only or case.variant in args.only
     ]
     print()

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from gan_core.device import DEVICE_CHOICES
+from gan_core.device import DEVICE_CHOICES, PRECISION_CHOICES
 from gan_core.errors import ConfigError
 
 OBJECTIVES = ("minimax", "nonsaturating", "least_squares", "wasserstein", "hinge")
@@ -31,6 +31,10 @@ class TrainConfig:
     batch_size: int = 64
     seed: int = 0
     device: str = "auto"
+    # Arithmetic of the training step: "fp32", "bf16" (autocast: convolutions and matrix products in
+    # bfloat16, losses, weights and optimizer state in float32), or "auto" (bf16 where the device has
+    # native bfloat16 arithmetic, see `gan_core.device.autocast_dtype`; fp32 elsewhere).
+    precision: str = "fp32"
     # Optimisation. `optimizer` is "adam" or "rmsprop"; lr_d differs from lr_g for TTUR.
     optimizer: str = "adam"
     lr_g: float = 2e-4
@@ -108,6 +112,8 @@ FIELD_RULES: dict[str, FieldRule] = {
     "batch_size": FieldRule(int, 1, 4096),
     "seed": FieldRule(int, 0, 2**31 - 1),
     "device": FieldRule(str, choices=DEVICE_CHOICES),
+    "precision": FieldRule(str, choices=PRECISION_CHOICES, help="bf16 mixed precision where the device has native "
+                           "bfloat16 arithmetic (auto), always, or never (fp32)"),
     "optimizer": FieldRule(str, choices=("adam", "rmsprop")),
     "lr_g": FieldRule(float, 1e-7, 1.0, help="generator learning rate"),
     "lr_d": FieldRule(float, 1e-7, 1.0, help="discriminator learning rate"),

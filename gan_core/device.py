@@ -5,6 +5,7 @@ import torch
 from gan_core.errors import ConfigError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+PRECISION_CHOICES = ("fp32", "bf16", "auto")
 
 
 def resolve_device(preference: str = "auto") -> torch.device:
@@ -35,3 +36,26 @@ def describe_device(device: torch.device) -> str:
     if device.type == "mps":
         return "Apple GPU (mps)"
     return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def has_native_bfloat16(device: torch.device) -> bool:
+    """Whether `device` multiplies bfloat16 in hardware: Ampere or newer GPUs; CPUs with AVX512-BF16 or AMX.
+
+    Elsewhere bfloat16 is emulated and slower than float32, so "auto" precision keeps float32 there.
+    """
+    if device.type == "cuda":
+        return torch.cuda.get_device_capability(device) >= (8, 0)
+    if device.type == "cpu":
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    return False
+
+
+def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
+    """The dtype the training step autocasts to for a `precision` choice, or None for plain float32."""
+    if precision not in PRECISION_CHOICES:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISION_CHOICES)}; got {precision!r}")
+    if precision == "fp32" or (precision == "auto" and not has_native_bfloat16(device)):
+        return None
+    if device.type not in ("cpu", "cuda"):
+        raise ConfigError(f"bf16 precision runs on cpu and cuda, not {device.type}; use --precision fp32 or auto")
+    return torch.bfloat16

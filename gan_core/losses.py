@@ -2,7 +2,8 @@
 
 Discriminator outputs are raw scores (logits or critic values); the sigmoid lives inside the loss,
 which is both numerically safer and faster than a Sigmoid layer followed by BCELoss. Every
-discriminator loss is returned as its two named halves, `D_real` and `D_fake`.
+discriminator loss is returned as its two named halves, `D_real` and `D_fake`. Scores are taken in
+float32 whatever precision the networks ran in (bf16 autocast), so the losses and their gradients are.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def discriminator_terms(
     - hinge (Lim & Ye 2017; Miyato 2018): E[relu(1 - C(x))] + E[relu(1 + C(G(z)))].
     One-sided label smoothing (Salimans 2016) lowers only the real target, and only where a target exists.
     """
+    real_scores, fake_scores = real_scores.float(), fake_scores.float()
     real_target = 1.0 - label_smoothing
     if objective in ("minimax", "nonsaturating"):
         return {"D_real": _bce(real_scores, real_target), "D_fake": _bce(fake_scores, 0.0)}
@@ -53,6 +55,7 @@ def generator_loss(objective: str, fake_scores: torch.Tensor) -> torch.Tensor:
     - least_squares: ½(D(G(z)) - 1)².
     - wasserstein and hinge: -E[C(G(z))].
     """
+    fake_scores = fake_scores.float()
     if objective == "minimax":
         return -_bce(fake_scores, 0.0)
     if objective == "nonsaturating":
@@ -71,7 +74,7 @@ def gradient_penalty(
     shape = (real.shape[0],) + (1,) * (real.dim() - 1)
     mix = torch.rand(shape, device=real.device, dtype=real.dtype)
     interpolates = (mix * real + (1.0 - mix) * fake).requires_grad_(True)
-    scores = critic(interpolates)
+    scores = critic(interpolates).float()
     (gradients,) = torch.autograd.grad(scores.sum(), interpolates, create_graph=True)
     norms = gradients.flatten(1).norm(2, dim=1)
     return (norms - 1.0).pow(2).mean()

@@ -30,7 +30,7 @@ from gan_core.training.run_files import RunFiles
 run_inside_app()
 
 # The form's fields, in the order a person thinks about them; codes only for variants that have them.
-BASIC_FIELDS = ("steps", "batch_size", "image_size", "seed", "device")
+BASIC_FIELDS = ("steps", "batch_size", "image_size", "seed", "device", "precision")
 OPTIMISER_FIELDS = ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic", "lr_decay_start")
 OBJECTIVE_FIELDS = ("objective", "label_smoothing", "spectral_norm", "weight_clip", "gp_weight", "ema_decay")
 NETWORK_FIELDS = ("noise_dim", "width")

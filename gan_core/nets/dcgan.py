@@ -98,4 +98,6 @@ class ConvDiscriminator(nn.Module):
         if condition is not None:
             images = torch.cat([images, condition], dim=1)
         features = self.body(images)
-        return {name: head(features) for name, head in self.heads.items()}
+        # float32 heads whatever precision the body ran in: the losses on them (and ACGAN's and InfoGAN's
+        # cross-entropies) are computed in float32.
+        return {name: head(features).float() for name, head in self.heads.items()}

@@ -18,7 +18,7 @@ import torch
 from gan_core.checkpoints import DatasetInfo, load_resume_state, save_generator, save_resume_state
 from gan_core.config import TrainConfig, validate_config
 from gan_core.data import ImageDataset, load_dataset
-from gan_core.device import describe_device, resolve_device
+from gan_core.device import autocast_dtype, describe_device, resolve_device
 from gan_core.errors import CheckpointError, ConfigError
 from gan_core.grids import save_png, to_pil
 from gan_core.registry import get_variant
@@ -90,6 +90,7 @@ class Trainer:
         self.files = RunFiles(run_dir)
         self.callbacks = list(callbacks)
         self.device = resolve_device(self.config.device)
+        self.autocast_dtype = autocast_dtype(self.device, self.config.precision)
         self._dataset = dataset
         self.step = 0
         self.elapsed = 0.0
@@ -132,6 +133,15 @@ class Trainer:
         self.step = int(state["step"])
         self.elapsed = float(state.get("elapsed", 0.0))
         self.files.truncate_metrics_after(self.step)
+
+    def _step_precision(self) -> torch.autocast:
+        """Mixed precision for the training step only: previews, EMA and checkpoints stay in float32.
+
+        bfloat16 keeps float32's exponent range, so no loss scaling is needed; the losses take float32
+        scores (`gan_core.losses`) and the optimizers update float32 weights.
+        """
+        dtype = self.autocast_dtype
+        return torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
 
     # --- outputs ------------------------------------------------------------------------
     def save_samples(self) -> Path:
@@ -200,7 +210,8 @@ class Trainer:
                 self.save_samples()
             while self.step < c.steps:
                 self.model.prepare_step(self.step)
-                accumulator.add(self.step + 1, self.model.train_step(self.next_batch))
+                with self._step_precision():
+                    accumulator.add(self.step + 1, self.model.train_step(self.next_batch))
                 self.step += 1
                 interval_images += images_per_step
                 at_end = self.step == c.steps
