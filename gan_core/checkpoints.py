@@ -23,7 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save
 from torch import nn
 
-from gan_core.config import TrainConfig, config_from_dict
+from gan_core.config import TrainConfig, saved_config_from_dict
 from gan_core.errors import CheckpointError, GanStudioError
 from gan_core.latent import LatentLayout
 
@@ -123,7 +123,7 @@ def read_metadata(path: Path) -> dict[str, str]:
 
 def _rebuild_config(metadata: dict[str, str], path: Path) -> TrainConfig:
     try:
-        return config_from_dict(json.loads(metadata["config"]))
+        return saved_config_from_dict(json.loads(metadata["config"]))
     except (KeyError, json.JSONDecodeError, GanStudioError) as error:
         raise CheckpointError(f"{path.name} has an unreadable config in its metadata: {error}") from None
 

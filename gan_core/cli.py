@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_core.config import FIELD_RULES, config_from_dict
+from gan_core.config import FIELD_RULES, saved_config_from_dict
 from gan_core.errors import ConfigError, GanStudioError
 
 # CLI flags that map straight onto config fields (the rest come from the variant's defaults).
@@ -97,7 +97,7 @@ def _train(args: argparse.Namespace) -> int:
         saved = RunFiles(args.resume).read_json(RunFiles(args.resume).config)
         if saved is None:
             raise ConfigError(f"{args.resume} is not a run folder (no config.json)")
-        config = config_from_dict({**saved, **user})
+        config = saved_config_from_dict({**saved, **user})
         run_dir, resume = args.resume, True
     else:
         if not args.variant or not args.out:

@@ -75,3 +75,20 @@ def test_every_variant_trains_in_bf16_with_float32_losses_and_weights(variant, d
         assert all(math.isfinite(value) for value in row.values()), row
     generator = load_generator(tmp_path / "generator.safetensors")
     assert {p.dtype for p in generator.generator.parameters()} == {torch.float32}
+
+
+def test_a_run_saved_before_precision_existed_resumes_in_float32(tmp_path):
+    """Its config.json has no precision field; it ran fp32, so it must continue in fp32 whatever today's default."""
+    from gan_core.cli import main
+
+    run = tmp_path / "old-run"
+    arguments = ["train", "--variant", "dcgan", "--dataset", "digits", "--steps", "2", "--image-size", "16", "--width", "8",
+                 "--batch-size", "8", "--device", "cpu", "--precision", "fp32", "--quiet", "--out", str(run)]
+    assert main(arguments) == 0
+    files = RunFiles(run)
+    saved = files.read_json(files.config)
+    del saved["precision"]
+    files.write_json(files.config, saved)
+    assert main(["train", "--resume", str(run), "--steps", "3", "--quiet"]) == 0
+    assert files.read_json(files.config)["precision"] == "fp32"
+    assert load_generator(run / "generator.safetensors").config.precision == "fp32"

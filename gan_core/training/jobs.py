@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gan_core.config import TrainConfig, config_from_dict, validate_config
+from gan_core.config import TrainConfig, saved_config_from_dict, validate_config
 from gan_core.errors import GanStudioError
 from gan_core.registry import get_variant
 from gan_core.training.run_files import RunFiles
@@ -97,7 +97,7 @@ class Job:
 
     @property
     def config(self) -> TrainConfig:
-        return config_from_dict(json.loads(self.config_json))
+        return saved_config_from_dict(json.loads(self.config_json))
 
     @property
     def progress(self) -> float:
