@@ -20,7 +20,7 @@ metrics back once per `log_every` steps.
 from __future__ import annotations
 
 import argparse
-import functools
+import dataclasses
 import random
 import statistics
 import tempfile
@@ -59,6 +59,7 @@ class Case:
     batch_size: int
     steps: int  # timed generator steps on the CPU; chosen so a full run stays under 10 minutes
     warmup: int  # untimed steps first; also the Trainer's log interval, whose first log point starts its clock
+    precision: str = "fp32"  # the Trainer's TrainConfig.precision; the reference is always the tutorial's float32
 
 
 CASES = (
@@ -88,13 +89,13 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def case_config(case: Case, steps: int, device: torch.device, seed: int, precision: str = "fp32") -> TrainConfig:
+def case_config(case: Case, steps: int, device: torch.device, seed: int) -> TrainConfig:
     """The registry's config for the case; samples and checkpoints only at the very end (outside the clock)."""
     total = case.warmup + steps
     return config_for(
         case.variant, image_size=case.image_size, batch_size=case.batch_size, steps=total,
         device=device.type, seed=seed, log_every=case.warmup, sample_every=total, checkpoint_every=total,
-        precision=precision,
+        precision=case.precision,
     )
 
 
@@ -120,11 +121,9 @@ class LogClock(Callback):
         self.marks[step] = time.perf_counter()
 
 
-def time_trainer(
-    case: Case, dataset: ImageDataset, steps: int, device: torch.device, seed: int, precision: str = "fp32"
-) -> Timing:
+def time_trainer(case: Case, dataset: ImageDataset, steps: int, device: torch.device, seed: int) -> Timing:
     """Run GAN Studio's Trainer and time its loop from the end of warm-up to the last step."""
-    config = case_config(case, steps, device, seed, precision)
+    config = case_config(case, steps, device, seed)
     clock = LogClock(device)
     with tempfile.TemporaryDirectory() as run_dir:
         result = Trainer(config, run_dir, [clock], dataset=dataset).run()
@@ -409,18 +408,15 @@ class CaseResult:
     trainer: list[Timing]
 
 
-def run_case(case: Case, steps: int, rounds: int, device: torch.device, precision: str = "fp32") -> CaseResult:
-    """Alternate the two sides round by round (A B, B A, ...) so drifting load hits both alike.
-
-    `precision` is the Trainer's (`TrainConfig.precision`); the reference is the tutorial's float32 loop.
-    """
+def run_case(case: Case, steps: int, rounds: int, device: torch.device) -> CaseResult:
+    """Alternate the two sides round by round (A B, B A, ...) so drifting load hits both alike."""
     started = time.perf_counter()
     dataset = load_dataset(get_variant(case.variant).default_config().dataset, case.image_size)
     dataset_seconds = time.perf_counter() - started
     reference: list[Timing] = []
     trainer: list[Timing] = []
     for round_index in range(rounds):
-        sides = [(time_reference, reference), (functools.partial(time_trainer, precision=precision), trainer)]
+        sides = [(time_reference, reference), (time_trainer, trainer)]
         for timer, timings in sides if round_index % 2 == 0 else sides[::-1]:
             timings.append(timer(case, dataset, steps, device, round_index))
         print(f"  {case.variant} round {round_index + 1}: reference {reference[-1].images_per_s:.0f} img/s, "
@@ -476,7 +472,7 @@ def main(argv: list[str] | None = None) -> None:
           "warm-up steps per side per round are untimed", flush=True)
     started = time.perf_counter()
     results = [
-        run_case(case, args.steps or case.steps, args.rounds, device, args.precision)
+        run_case(dataclasses.replace(case, precision=args.precision), args.steps or case.steps, args.rounds, device)
         for case in CASES if not args.only or case.variant in args.only
     ]
     print()
