@@ -61,6 +61,9 @@ class TrainConfig:
     continuous_codes: int = 0
     info_weight: float = 1.0
     class_weight: float = 1.0
+    # ACGAN: D's classifier also learns the drawn label of every fake (the paper's L_C for D). False trains
+    # it on real images only, so a generated 8 that looks like a 9 is a 9 to it and G is pushed to a real 8.
+    fake_class_loss: bool = True
     # Image-to-image weights (pix2pix / CycleGAN).
     l1_weight: float = 100.0
     cycle_weight: float = 10.0
@@ -135,6 +138,8 @@ FIELD_RULES: dict[str, FieldRule] = {
     "continuous_codes": FieldRule(int, 0, 16),
     "info_weight": FieldRule(float, 0.0, 100.0),
     "class_weight": FieldRule(float, 0.0, 100.0),
+    "fake_class_loss": FieldRule(bool, help="ACGAN: D's classifier also learns the labels of fakes (the paper); "
+                                 "false: real images only"),
     "l1_weight": FieldRule(float, 0.0, 1000.0),
     "cycle_weight": FieldRule(float, 0.0, 1000.0),
     "identity_weight": FieldRule(float, 0.0, 10.0),

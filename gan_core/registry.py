@@ -33,6 +33,7 @@ class VariantSpec:
     defaults: dict[str, Any] = field(default_factory=dict)
     conditional: bool = False  # the generator takes a class label
     has_codes: bool = False  # InfoGAN-style latent codes
+    classifier_head: bool = False  # D also predicts the class (ACGAN): class_weight, fake_class_loss apply
     image_to_image: bool = False  # translates images instead of sampling noise
     page: str = "/train"  # the page that shows a trained model best
 

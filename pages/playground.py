@@ -1,7 +1,8 @@
 """2-D playground: watch a small GAN learn a 2-D distribution, step by step or live (after GAN Lab).
 
 Read top to bottom: controls, the target's points (for "your points"), the buttons, then the live
-view, which asks for ten redraws a second while playing (BENCHMARKS.md: 5.8 on this 2-core machine).
+view, which asks for 12.5 redraws a second while playing so that at least ten reach the screen on this
+2-core machine (the browser merges some; `python -m benchmarks.playground_views`, BENCHMARKS.md).
 """
 
 import numpy as np
@@ -12,8 +13,8 @@ import streamlit as st
 from app_shell import run_inside_app
 from gan_core.errors import GanStudioError
 from gan_core.toy2d import OBJECTIVES, OPTIMIZERS, ToyConfig, ToyGan, default_config, parse_points_csv, points_target
-from gan_core.toy2d.board import board_jpeg
-from gan_core.toy2d.view import View, snapshot
+from gan_core.toy2d.board import board_data_url
+from gan_core.toy2d.view import scores_are_probabilities, snapshot
 
 run_inside_app()
 
@@ -29,19 +30,24 @@ BUDGETS = [0, 1000, 2000, 3000, 5000, 8000, 10000, 20000, 50000]
 STARTER_POINTS = np.array([[-1.0, -0.6], [1.0, -0.6], [0.0, 1.1]], dtype=np.float32)
 PICK_EXTENT = 3.0
 STEPS_PER_REFRESH = 2
-BOARD_SECONDS = 0.1  # ten redraws a second while playing
-CURVE_SECONDS = 1.0
+# Asked for more often than ten times a second: the browser merges a redraw into the next now and then. Asked
+# at 0.065 s, the two cores were saturated and fewer redraws arrived than at 0.08 s (8.3 against 9.7 a second).
+BOARD_SECONDS = 0.08
+# The curves cost the browser a tenth of a second per redraw, long enough to merge a board redraw; every
+# 2 s instead of every second was the difference between 9.7 and 9.9 board redraws a second.
+CURVE_SECONDS = 2.0
 BOARD_PIXELS = 520
 DEFAULTS = default_config()
 # The knobs that take each objective's own starting values when the objective changes.
 TUNED_KEYS = {"toy_optimizer": "optimizer", "toy_lr_g": "lr_g", "toy_lr_d": "lr_d", "toy_d_steps": "d_steps"}
 
 
-def board_legend(view: View) -> str:
-    """What the board's colours mean, as the caption under it."""
-    surface = ("D(x), from red (says fake) to blue (says real)" if view.heat_is_probability
+def board_legend(probability: bool) -> str:
+    """What the board's colours mean, as the caption under it (outside the live part: it changes only with
+    the objective, and every element redrawn ten times a second costs the browser)."""
+    surface = ("D(x), from red (says fake) to blue (says real)" if probability
                else "the critic's score, from red (low) to blue (high)")
-    return (f"Step {view.steps:,}. Background: {surface}. :green[●] real points, :violet[●] generated points with "
+    return (f"Background: {surface}. :green[●] real points, :violet[●] generated points with "
             "G's gradient (where D pushes each one), grey lines: a grid of the noise space as G bends it.")
 
 
@@ -145,7 +151,7 @@ with st.sidebar:
         20,
         STEPS_PER_REFRESH,
         key="toy_speed",
-        help="Training rounds per screen refresh (10 refreshes a second while playing).",
+        help="Training rounds per screen refresh (about 12 refreshes a second while playing).",
     )
     budget = st.select_slider(
         "Step budget",
@@ -257,9 +263,7 @@ def live_board() -> None:
         st.rerun()  # the whole page, so the buttons show that Play stopped at the budget
     view = snapshot(gan)
     board, numbers = st.columns([3, 1])
-    with board:
-        st.image(board_jpeg(view, BOARD_PIXELS))
-        st.caption(board_legend(view))
+    board.image(board_data_url(view, BOARD_PIXELS))
     with numbers:
         st.metric("Generator steps", f"{gan.steps:,}" + (f" / {gan.config.budget:,}" if gan.config.budget else ""))
         st.caption(f"Learning rates at {gan.lr_factor:.0%} of the chosen values.")
@@ -278,7 +282,7 @@ def live_board() -> None:
 
 @st.fragment(run_every=CURVE_SECONDS if gan.playing else None)
 def live_curves() -> None:
-    """The loss and divergence curves, redrawn once a second while playing (a chart costs the browser far more
+    """The loss and divergence curves, redrawn every CURVE_SECONDS while playing (a chart costs the browser far more
     than the board's picture, and a curve gains only a few points per redraw)."""
     losses, divergence = st.columns(2)
     losses.plotly_chart(curves(gan.history, ["D", "D_real", "D_fake", "G_GAN", "GP"], "Losses"), key="toy_losses")
@@ -286,4 +290,5 @@ def live_curves() -> None:
 
 
 live_board()
+st.caption(board_legend(scores_are_probabilities(gan)))
 live_curves()

@@ -35,6 +35,7 @@ OPTIMISER_FIELDS = ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic", "
 OBJECTIVE_FIELDS = ("objective", "label_smoothing", "spectral_norm", "weight_clip", "gp_weight", "ema_decay")
 NETWORK_FIELDS = ("noise_dim", "width")
 CODE_FIELDS = ("categorical_codes", "continuous_codes", "info_weight")
+CLASSIFIER_FIELDS = ("class_weight", "fake_class_loss")
 BOOKKEEPING_FIELDS = ("log_every", "sample_every", "checkpoint_every", "refresh_seconds")
 # Jobs started here redraw their curves and live preview this often, whatever their speed.
 APP_REFRESH_SECONDS = 1.0
@@ -130,6 +131,8 @@ with st.form("new_job"):
               ("Networks", NETWORK_FIELDS), ("Logging", BOOKKEEPING_FIELDS)]
     if spec.has_codes:
         groups.insert(4, ("Latent codes", CODE_FIELDS))
+    if spec.classifier_head:
+        groups.insert(4, ("Auxiliary classifier", CLASSIFIER_FIELDS))
     values = {}
     for title, fields in groups:
         with st.expander(title, expanded=title == "Basics"):

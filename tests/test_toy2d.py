@@ -1,5 +1,7 @@
 """The 2-D playground engine: targets, mode metrics, stepping semantics, live retuning, CSV errors."""
 
+import base64
+
 import numpy as np
 import pytest
 import torch
@@ -16,7 +18,7 @@ from gan_core.toy2d import (
     mode_metrics,
     parse_points_csv,
 )
-from gan_core.toy2d.board import FAKE, REAL, board_jpeg, heat_colours, render_board
+from gan_core.toy2d.board import FAKE, REAL, board_data_url, board_jpeg, heat_colours, render_board
 from gan_core.toy2d.view import View, snapshot
 
 SMALL = ToyConfig(width=16, depth=2, batch_size=32, eval_every=5)
@@ -209,6 +211,13 @@ def test_board_background_runs_from_red_where_d_says_fake_to_blue_where_it_says_
     critic = heat_colours(np.array([[-7.0, 0.0, 3.5]]), is_probability=False)[0]
     assert critic[0, 0] > critic[0, 2] and critic[2, 2] > critic[2, 0] and abs(int(critic[1, 0]) - int(critic[1, 2])) < 3
     assert board_jpeg(_still_view(rows), size=64)[:2] == b"\xff\xd8"  # a JPEG
+
+
+def test_the_board_travels_inline_as_a_data_url_of_its_jpeg():
+    view = _still_view(np.full((4, 4), 0.5))
+    header, encoded = board_data_url(view, size=64).split(",", 1)
+    assert header == "data:image/jpeg;base64"
+    assert base64.b64decode(encoded) == board_jpeg(view, size=64)
 
 
 def test_user_points_target():

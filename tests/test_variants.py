@@ -187,3 +187,19 @@ def test_loading_a_checkpoint_leaves_the_global_random_stream_alone(digits16, tm
     torch.manual_seed(0)
     load_generator(tmp_path / "generator.safetensors")
     assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("fake_class_loss", [True, False])
+def test_acgan_discriminator_learns_the_labels_of_fakes_only_when_asked(fake_class_loss):
+    """The paper's L_C for D covers fakes too; with fake_class_loss off, D's class loss reads real logits only."""
+    from gan_core.variants.acgan import ACGAN
+
+    config = config_for("acgan", fake_class_loss=fake_class_loss)
+    model = ACGAN(config, (1, 16, 16), 10)
+    real_logits = torch.randn(4, 10, requires_grad=True)
+    fake_logits = torch.randn(4, 10, requires_grad=True)
+    labels = torch.tensor([0, 1, 2, 3])
+    losses = model.discriminator_extra({"class": real_logits}, {"class": fake_logits}, labels, {"labels": labels})
+    losses["D_cls"].backward()
+    assert real_logits.grad.abs().sum() > 0
+    assert (fake_logits.grad is not None and fake_logits.grad.abs().sum() > 0) == fake_class_loss

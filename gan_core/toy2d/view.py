@@ -43,14 +43,21 @@ def snapshot(gan: ToyGan, grid_size: int = 60, points: int = 400, seed: int = 0)
         axis = torch.linspace(-extent, extent, grid_size)
         grid_y, grid_x = torch.meshgrid(axis, axis, indexing="ij")
         scores = gan.discriminator(torch.stack([grid_x.ravel(), grid_y.ravel()], dim=1)).view(grid_size, grid_size)
-        probability = gan.loss_name in ("minimax", "nonsaturating")
+        probability = scores_are_probabilities(gan)
         heat = torch.sigmoid(scores) if probability else scores
-        lines = [gan.generator(line).numpy() for line in _noise_grid(gan.config.noise_dim)]
+        noise_lines = _noise_grid(gan.config.noise_dim)  # one forward pass for all lines, then cut apart
+        bent = gan.generator(torch.cat(noise_lines)).numpy()
+        lines = np.split(bent, np.cumsum([len(line) for line in noise_lines])[:-1])
     tips = fake.numpy() + _arrows(gan, fake, 0.08 * extent)
     metrics = None
     if gan.target.has_modes:
         metrics = mode_metrics(fake.numpy(), gan.target.centres, gan.target.sigma, threshold=max(1, points * 20 // 2500))
     return View(extent, real.numpy(), fake.numpy(), axis.numpy(), heat.numpy(), probability, tips, lines, metrics, gan.steps)
+
+
+def scores_are_probabilities(gan: ToyGan) -> bool:
+    """Whether D's surface is a probability (the GAN objectives, through a sigmoid) or a critic's raw score."""
+    return gan.loss_name in ("minimax", "nonsaturating")
 
 
 def _arrows(gan: ToyGan, fake: torch.Tensor, longest: float) -> np.ndarray:

@@ -11,16 +11,19 @@ from gan_core.variants.conditional import ClassConditionalDCGAN
 
 
 class ACGAN(ClassConditionalDCGAN):
-    """D has an auxiliary classifier head; L_C is maximised by D and by G (here: CE minimised)."""
+    """D has an auxiliary classifier head; L_C is maximised by D and by G (here: CE minimised).
+
+    With `fake_class_loss` off, D's L_C covers real images only (G's still covers its fakes): D stays a
+    classifier of real digits instead of also learning which label each fake was drawn with."""
 
     @classmethod
     def discriminator_heads(cls, config: TrainConfig, num_classes: int) -> dict[str, int]:
         return {"adv": 1, "class": num_classes}
 
     def discriminator_extra(self, real_out, fake_out, real_labels, fake_parts) -> dict[str, torch.Tensor]:
-        class_loss = F.cross_entropy(real_out["class"], real_labels) + F.cross_entropy(
-            fake_out["class"], fake_parts["labels"]
-        )
+        class_loss = F.cross_entropy(real_out["class"], real_labels)
+        if self.config.fake_class_loss:
+            class_loss = class_loss + F.cross_entropy(fake_out["class"], fake_parts["labels"])
         return {"D_cls": self.config.class_weight * class_loss}
 
     def generator_extra(self, fake_out, fake_parts) -> dict[str, torch.Tensor]:
@@ -37,5 +40,6 @@ SPEC = VariantSpec(
     model_class=ACGAN,
     defaults={"objective": "nonsaturating", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5},
     conditional=True,
+    classifier_head=True,
     page="/conditional",
 )
