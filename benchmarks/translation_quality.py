@@ -15,7 +15,7 @@ CNN domain classifier (A vs B) on the training images of both domains, seeded, a
 - the same shares and cycle L1 for an untrained generator pair of the same architecture: a two-class
   classifier puts even noise in one of the domains, and this row shows how often that happens.
 
-    python -m benchmarks.translation_quality --checkpoint checkpoints/pix2pix-edges2photo.safetensors
+    python -m benchmarks.translation_quality --checkpoint checkpoints/pix2pix-photo2sketch_paired.safetensors
     python -m benchmarks.translation_quality --checkpoint checkpoints/cyclegan-photo2sketch.safetensors
 
 The held-out images are the task's own test split (for the embedded tasks: crops of the held-out photo).

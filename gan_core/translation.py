@@ -109,7 +109,7 @@ def translate(translator: Translator, picture: Image.Image, direction: Direction
     """Translate `picture` in `direction`; CycleGAN checkpoints also map the result back.
 
     For models trained on an embedded task the input is derived from the picture the way the
-    training inputs were (an edge map for edges2photo), so any photo is a sensible upload.
+    training inputs were (a pencil sketch for CycleGAN's photo2sketch B→A), so any photo is a sensible upload.
     """
     if direction not in translator.generators:
         raise ConfigError(f"direction must be one of {', '.join(translator.directions)}; got {direction!r}")

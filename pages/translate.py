@@ -44,8 +44,8 @@ try:
     if source == TRAINED:
         choices = available_models(lambda spec: spec.image_to_image)
         if not choices:
-            st.info("No pix2pix or CycleGAN model yet: train one on the Train page (datasets edges2photo, "
-                    "gray2color, photo2sketch) or import an official .pth generator above.")
+            st.info("No pix2pix or CycleGAN model yet: train one on the Train page (datasets "
+                    "photo2sketch_paired, gray2color, photo2sketch) or import an official .pth generator above.")
             st.stop()
         choice = st.selectbox("Translator", choices, format_func=lambda c: c.label, key="translate.model")
         translator = cached_translator(str(choice.path), choice.modified)

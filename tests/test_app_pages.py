@@ -197,7 +197,7 @@ def test_train_defaults_to_dcgan_and_each_variant_brings_its_dataset(app_env):
     assert at.selectbox(key="variant").value == "dcgan"
     assert at.selectbox(key="dataset.dcgan").value == "digits"
     at.selectbox(key="variant").select("pix2pix").run()
-    assert at.selectbox(key="dataset.pix2pix").value == "edges2photo"
+    assert at.selectbox(key="dataset.pix2pix").value == "photo2sketch_paired"
     assert not at.exception
 
 

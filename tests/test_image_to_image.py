@@ -110,12 +110,13 @@ def test_pix2pix_refuses_unpaired_data(unpaired_folder):
 
 
 def test_embedded_task_is_registered_and_holds_out_a_photo():
-    dataset = load_dataset("edges2photo", 32)
+    dataset = load_dataset("photo2sketch_paired", 32)
     assert dataset.aligned and dataset.image_shape == (3, 32, 32)
-    assert dataset.test_images.shape[0] > 0 and "Canny" in dataset.synthesised
-    assert dataset.images.float().mean() > 200, "domain A is mostly white: black edges on white"
-    assert torch.equal(dataset.images[:, 0], dataset.images[:, 1]), "edge maps are gray"
-    assert not torch.equal(dataset.targets[:, 0], dataset.targets[:, 1]), "domain B is the colour photo"
+    assert dataset.test_images.shape[0] > 0 and "pencil sketch" in dataset.synthesised
+    assert not torch.equal(dataset.images[:, 0], dataset.images[:, 1]), "domain A is the colour photo"
+    assert torch.equal(dataset.targets[:, 0], dataset.targets[:, 1]), "sketches are gray"
+    assert dataset.targets.float().mean() > 180, "domain B is mostly paper white"
+    assert dataset.images.float().mean() < dataset.targets.float().mean()
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -34,7 +34,7 @@ def _save_tiny(folder: Path, variant: str, dataset: str) -> Path:
 def translators(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("checkpoints")
     _save_tiny(folder, "cyclegan", "photo2sketch")
-    _save_tiny(folder, "pix2pix", "edges2photo")
+    _save_tiny(folder, "pix2pix", "photo2sketch_paired")
     return folder
 
 
@@ -91,15 +91,19 @@ def test_translation_keeps_aspect_ratio_and_shrinks_large_pictures(translators):
     assert result.shrunk_from == (1200, 300)
     assert result.source.size == result.output.size == result.reconstruction.size == (MAX_SIDE, 128)
     with pytest.raises(ConfigError):
-        translate(load_translator(translators / "pix2pix-edges2photo.safetensors"), wide, "BtoA")
+        translate(load_translator(translators / "pix2pix-photo2sketch_paired.safetensors"), wide, "BtoA")
 
 
-def test_pix2pix_input_is_derived_like_its_training_data(translators):
-    translator = load_translator(translators / "pix2pix-edges2photo.safetensors")
-    result = translate(translator, Image.new("RGB", (70, 50), (10, 120, 200)))
-    assert result.reconstruction is None and result.output.size == (70, 50)
-    assert "edges" in result.prepared
-    assert np.asarray(result.source).min() == 255, "a flat picture has no edges"
+def test_a_sketch_input_is_derived_from_a_photo_like_its_training_data(translators):
+    flat = Image.new("RGB", (70, 50), (10, 120, 200))
+    cyclegan = load_translator(translators / "cyclegan-photo2sketch.safetensors")
+    result = translate(cyclegan, flat, "BtoA")
+    assert result.output.size == (70, 50)
+    assert "pencil sketch" in result.prepared
+    assert np.asarray(result.source).min() >= 254, "the sketch of a flat picture is blank paper"
+    pix2pix = translate(load_translator(translators / "pix2pix-photo2sketch_paired.safetensors"), flat)
+    assert pix2pix.reconstruction is None and pix2pix.prepared == "", "a photo is already pix2pix's input"
+    assert np.array_equal(np.asarray(pix2pix.source), np.asarray(flat))
 
 
 def test_official_generator_translates_one_way(tmp_path):

@@ -88,7 +88,7 @@ def _catalogue() -> dict[str, tuple[str, DatasetLoader]]:
 
 
 DATASETS = ("digits", "mnist", "fashion_mnist", "kmnist", "cifar10", "folder",
-            "edges2photo", "gray2color", "photo2sketch", "translation_folder")
+            "photo2sketch_paired", "gray2color", "photo2sketch", "translation_folder")
 
 
 def load_dataset(name: str, image_size: int, root: str | None = None) -> ImageDataset:

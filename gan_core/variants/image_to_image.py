@@ -33,7 +33,7 @@ class ImageToImageGan(GanModel):
         if not isinstance(dataset, PairedDataset):
             raise DatasetUnavailableError(
                 f"{self.config.variant} translates images and needs an image-to-image dataset "
-                "(edges2photo, gray2color, photo2sketch or translation_folder); "
+                "(photo2sketch_paired, gray2color, photo2sketch or translation_folder); "
                 f"{dataset.name!r} has only one domain")
         return PairBatchSource(dataset, batch_size, device, aligned=self.needs_aligned_pairs)
 

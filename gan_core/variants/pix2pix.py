@@ -86,7 +86,7 @@ SPEC = VariantSpec(
               r" + \lambda\,\mathbb{E}_{x,y}\|y-G(x)\|_1,\;\lambda=100",
     paper="Isola et al., 2017 — Image-to-Image Translation with Conditional Adversarial Networks",
     model_class=Pix2Pix,
-    defaults={"dataset": "edges2photo", "image_size": 64, "width": 16, "batch_size": 8, "lr_g": 2e-4,
+    defaults={"dataset": "photo2sketch_paired", "image_size": 64, "width": 16, "batch_size": 8, "lr_g": 2e-4,
               "lr_d": 2e-4, "beta1": 0.5, "l1_weight": 100.0, "steps": 2000},
     image_to_image=True,
     page="/translate",
