@@ -66,6 +66,9 @@ class TrainConfig:
     fake_class_loss: bool = True
     # Image-to-image weights (pix2pix / CycleGAN).
     l1_weight: float = 100.0
+    # pix2pix colourisation: the U-Net predicts only the Lab chroma (a*, b*) from the input's lightness L*, and
+    # the output keeps that L* (the official colorization model; see gan_core.nets.colorizer).
+    keep_lightness: bool = False
     cycle_weight: float = 10.0
     identity_weight: float = 0.5
     # Bookkeeping.
@@ -140,9 +143,11 @@ FIELD_RULES: dict[str, FieldRule] = {
     "class_weight": FieldRule(float, 0.0, 100.0),
     "fake_class_loss": FieldRule(bool, help="ACGAN: D's classifier also learns the labels of fakes (the paper); "
                                  "false: real images only"),
-    "l1_weight": FieldRule(float, 0.0, 1000.0),
-    "cycle_weight": FieldRule(float, 0.0, 1000.0),
-    "identity_weight": FieldRule(float, 0.0, 10.0),
+    "l1_weight": FieldRule(float, 0.0, 1000.0, help="pix2pix: weight of the L1 distance to the target"),
+    "keep_lightness": FieldRule(bool, help="pix2pix: predict only the colour (Lab a*, b*) and keep the input's "
+                                "lightness, for colourisation tasks such as gray2color"),
+    "cycle_weight": FieldRule(float, 0.0, 1000.0, help="CycleGAN: weight of each cycle-consistency L1 term"),
+    "identity_weight": FieldRule(float, 0.0, 10.0, help="CycleGAN: identity loss, as a fraction of the cycle weight"),
     "log_every": FieldRule(int, 1, 100_000),
     "sample_every": FieldRule(int, 1, 10_000_000),
     "checkpoint_every": FieldRule(int, 1, 10_000_000),

@@ -35,6 +35,7 @@ class VariantSpec:
     has_codes: bool = False  # InfoGAN-style latent codes
     classifier_head: bool = False  # D also predicts the class (ACGAN): class_weight, fake_class_loss apply
     image_to_image: bool = False  # translates images instead of sampling noise
+    translation_fields: tuple[str, ...] = ()  # config fields of a translator's own objective, for forms
     page: str = "/train"  # the page that shows a trained model best
 
     def default_config(self, **overrides: Any) -> TrainConfig:

@@ -11,6 +11,7 @@ instance and batch norm see different statistics.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -23,6 +24,7 @@ from torch import nn
 from gan_core.checkpoints import load_generator
 from gan_core.data.embedded_tasks import example_photo, input_filter, synthesised_note
 from gan_core.errors import CheckpointError, ConfigError
+from gan_core.nets.colorizer import LightnessKeepingColorizer
 from gan_core.nets.image_to_image import ResnetGenerator, UnetGenerator
 from gan_core.official import OfficialArch, load_official_generator, translate_image
 from gan_core.registry import get_variant
@@ -65,7 +67,13 @@ class Translation:
 
 
 def describe_network(network: nn.Module) -> OfficialArch:
-    """The `OfficialArch` of a ResNet or U-Net built in this project, read from the module itself."""
+    """The `OfficialArch` of a ResNet or U-Net built in this project, read from the module itself.
+
+    A colourising U-Net (`LightnessKeepingColorizer`) is described by its U-Net, with the wrapper's
+    RGB-in, RGB-out interface: that is what a picture meets.
+    """
+    if isinstance(network, LightnessKeepingColorizer):
+        return dataclasses.replace(describe_network(network.unet), input_nc=3, output_nc=3)
     convolutions = [m for m in network.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
     norms = {type(m) for m in network.modules()}
     norm = "batch" if nn.BatchNorm2d in norms else "instance" if nn.InstanceNorm2d in norms else "none"

@@ -133,6 +133,8 @@ with st.form("new_job"):
         groups.insert(4, ("Latent codes", CODE_FIELDS))
     if spec.classifier_head:
         groups.insert(4, ("Auxiliary classifier", CLASSIFIER_FIELDS))
+    if spec.translation_fields:
+        groups.insert(4, ("Translation", spec.translation_fields))
     values = {}
     for title, fields in groups:
         with st.expander(title, expanded=title == "Basics"):

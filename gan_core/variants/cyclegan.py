@@ -158,5 +158,6 @@ SPEC = VariantSpec(
               "lr_d": 2e-4, "beta1": 0.5, "objective": "least_squares", "cycle_weight": 10.0,
               "identity_weight": 0.5, "steps": 4000, "lr_decay_start": 0.5},
     image_to_image=True,
+    translation_fields=("cycle_weight", "identity_weight"),
     page="/translate",
 )

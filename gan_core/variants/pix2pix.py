@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_core.config import TrainConfig
+from gan_core.errors import ConfigError
+from gan_core.nets.colorizer import LightnessKeepingColorizer
 from gan_core.nets.image_to_image import NLayerDiscriminator, UnetGenerator
 from gan_core.official import batch_statistics
 from gan_core.registry import VariantSpec
@@ -31,8 +33,12 @@ class Pix2Pix(ImageToImageGan):
 
     @classmethod
     def build_generator(cls, config: TrainConfig, image_shape: tuple[int, int, int], num_classes: int) -> nn.Module:
-        channels = image_shape[0]
-        return UnetGenerator(channels, channels, unet_depth(image_shape[-1]), config.width, "batch", dropout=True)
+        channels, depth = image_shape[0], unet_depth(image_shape[-1])
+        if not config.keep_lightness:
+            return UnetGenerator(channels, channels, depth, config.width, "batch", dropout=True)
+        if channels != 3:
+            raise ConfigError(f"keep_lightness colours RGB pictures; this dataset has {channels}-channel images")
+        return LightnessKeepingColorizer(UnetGenerator(1, 2, depth, config.width, "batch", dropout=True))
 
     @classmethod
     def build_discriminator(
@@ -89,5 +95,6 @@ SPEC = VariantSpec(
     defaults={"dataset": "photo2sketch_paired", "image_size": 64, "width": 16, "batch_size": 8, "lr_g": 2e-4,
               "lr_d": 2e-4, "beta1": 0.5, "l1_weight": 100.0, "steps": 2000},
     image_to_image=True,
+    translation_fields=("l1_weight", "keep_lightness"),
     page="/translate",
 )

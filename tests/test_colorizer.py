@@ -1,0 +1,89 @@
+"""pix2pix colourisation that keeps the input's lightness: Lab conversions, the wrapper, training, translation."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from skimage.color import lab2rgb, rgb2lab
+
+from gan_core.checkpoints import load_generator
+from gan_core.data.paired import make_paired_dataset
+from gan_core.errors import ConfigError
+from gan_core.nets.colorizer import LightnessKeepingColorizer, lab_to_rgb, rgb_to_lab
+from gan_core.nets.image_to_image import UnetGenerator
+from gan_core.registry import config_for, get_variant
+from gan_core.training import train
+from gan_core.translation import load_translator, translate
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def _colours(seed: int = 0) -> torch.Tensor:
+    return torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def test_rgb_to_lab_matches_scikit_image():
+    rgb = _colours()
+    ours = rgb_to_lab(rgb).permute(0, 2, 3, 1).numpy()
+    np.testing.assert_allclose(ours, rgb2lab(rgb.permute(0, 2, 3, 1).numpy()), atol=1e-4)
+
+
+def test_lab_to_rgb_matches_scikit_image_and_inverts_rgb_to_lab():
+    rgb = _colours(1)
+    lab = rgb2lab(rgb.permute(0, 2, 3, 1).numpy())
+    ours = lab_to_rgb(torch.from_numpy(lab).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()
+    np.testing.assert_allclose(ours, lab2rgb(lab), atol=1e-5)
+    torch.testing.assert_close(lab_to_rgb(rgb_to_lab(rgb)), rgb, atol=1e-5, rtol=0)
+
+
+def test_gradients_are_finite_at_black_and_white():
+    rgb = torch.tensor([0.0, 1.0]).repeat_interleave(3).reshape(2, 3, 1, 1).requires_grad_()
+    lab_to_rgb(rgb_to_lab(rgb)).sum().backward()
+    assert torch.isfinite(rgb.grad).all()
+
+
+def test_the_colorizer_keeps_the_input_lightness_and_only_adds_colour():
+    torch.manual_seed(0)
+    colorizer = LightnessKeepingColorizer(UnetGenerator(1, 2, 5, 4, "batch")).eval()
+    grey = torch.linspace(0.3, 0.7, 32 * 32).reshape(1, 1, 32, 32).expand(1, 3, 32, 32)
+    with torch.no_grad():
+        output = (colorizer(grey * 2 - 1) + 1) / 2
+    in_gamut = ((output > 0) & (output < 1)).all(1)  # clipped colours may lose lightness, the rest must not
+    assert in_gamut.float().mean() > 0.5
+    lightness_in, lightness_out = rgb_to_lab(grey.double())[:, 0], rgb_to_lab(output.double())[:, 0]
+    torch.testing.assert_close(lightness_out[in_gamut], lightness_in[in_gamut], atol=1e-3, rtol=0)
+    assert (output.max(1).values - output.min(1).values).mean() > 0.01, "an untrained U-Net still adds colour"
+
+
+def test_the_colorizer_needs_rgb_pictures():
+    config = config_for("pix2pix", image_size=32, width=8, keep_lightness=True)
+    with pytest.raises(ConfigError, match="keep_lightness"):
+        get_variant("pix2pix").model_class(config, (1, 32, 32), 0)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_pix2pix_trains_with_kept_lightness_and_reloads_and_translates(precision, tmp_path):
+    generator = torch.Generator().manual_seed(0)
+    colour = torch.randint(0, 256, (8, 3, 36, 36), dtype=torch.uint8, generator=generator)
+    grey = colour.float().mean(1, keepdim=True).round().to(torch.uint8).expand_as(colour)
+    pairs = make_paired_dataset("tiny", grey, colour, grey[:2, :, :32, :32], colour[:2, :, :32, :32], 32, aligned=True)
+    config = config_for("pix2pix", steps=2, image_size=32, width=8, batch_size=2, device="cpu", log_every=1,
+                        sample_every=1000, checkpoint_every=1000, seed=3, keep_lightness=True, precision=precision)
+    result = train(config, tmp_path, dataset=pairs)
+    assert result.status == "finished", result.message
+
+    loaded = load_generator(tmp_path / "generator.safetensors")
+    assert loaded.config.keep_lightness and isinstance(loaded.generator, LightnessKeepingColorizer)
+    assert loaded.generator.unet.model.model[0].in_channels == 1, "the U-Net sees the lightness only"
+
+    translator = load_translator(tmp_path / "generator.safetensors")
+    assert (translator.arch.kind, translator.arch.input_nc, translator.arch.output_nc) == ("unet", 3, 3)
+    picture = Image.fromarray(np.tile(np.linspace(60, 200, 48, dtype=np.uint8), (40, 1)), "L").convert("RGB")
+    output = translate(translator, picture).output
+    assert output.size == picture.size
+    lightness_in = rgb2lab(np.asarray(picture) / 255.0)[..., 0]
+    lightness_out = rgb2lab(np.asarray(output) / 255.0)[..., 0]
+    assert np.abs(lightness_out - lightness_in).mean() < 2.0, "the picture keeps its lightness"
