@@ -39,6 +39,7 @@ from gan_core.data import load_dataset
 from gan_core.data.base import from_unit_range, to_unit_range
 from gan_core.data.paired import PairBatchSource, PairedDataset
 from gan_core.errors import GanStudioError
+from gan_core.nets.colorizer import lab_to_rgb, rgb_to_lab
 from gan_core.official import batch_statistics
 from gan_core.registry import get_variant
 
@@ -88,6 +89,18 @@ def scores(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     return float(np.mean(psnr)), float(np.mean(ssim))
 
 
+def with_mean_chroma(inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Each input's own Lab lightness with the mean chroma (a*, b*) of `targets`: the trivial colouriser.
+
+    Shown beside a `keep_lightness` model, which also keeps the input's lightness and differs only in
+    the colour it chooses; all in [-1, 1].
+    """
+    chroma = rgb_to_lab((targets + 1) / 2)[:, 1:].mean((0, 2, 3))
+    lab = rgb_to_lab((inputs + 1) / 2)
+    lab[:, 1:] = chroma[:, None, None]
+    return lab_to_rgb(lab) * 2 - 1
+
+
 def pix2pix_report(model: LoadedGenerator, data: PairedDataset) -> str:
     """PSNR/SSIM of the translations and of the two trivial baselines, as a markdown table."""
     inputs, truth = to_unit_range(data.test_images), to_unit_range(data.test_targets)
@@ -97,6 +110,8 @@ def pix2pix_report(model: LoadedGenerator, data: PairedDataset) -> str:
     truth_images = as_images(truth)
     rows = [("pix2pix", as_images(predicted)), ("input itself", as_images(inputs.expand_as(truth))),
             ("mean training target", as_images(mean_target.expand_as(truth)))]
+    if model.config.keep_lightness:
+        rows.append(("input's lightness, mean training colour", as_images(with_mean_chroma(inputs, to_unit_range(data.targets)))))
     lines = [f"{model.variant} on {model.config.dataset}, step {model.step}, {len(truth)} held-out pairs "
              f"at {truth.shape[-1]}×{truth.shape[-1]}", "", "| prediction | PSNR (dB) | SSIM |", "|---|---|---|"]
     for name, images in rows:

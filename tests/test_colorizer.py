@@ -87,3 +87,15 @@ def test_pix2pix_trains_with_kept_lightness_and_reloads_and_translates(precision
     lightness_in = rgb2lab(np.asarray(picture) / 255.0)[..., 0]
     lightness_out = rgb2lab(np.asarray(output) / 255.0)[..., 0]
     assert np.abs(lightness_out - lightness_in).mean() < 2.0, "the picture keeps its lightness"
+
+
+def test_the_mean_colour_baseline_keeps_each_lightness_and_paints_one_colour():
+    from benchmarks.translation_quality import with_mean_chroma
+
+    targets = torch.tensor([[0.6, 0.4, 0.3], [0.5, 0.45, 0.25]]).reshape(2, 3, 1, 1).expand(2, 3, 4, 4) * 2 - 1
+    inputs = torch.linspace(0.3, 0.7, 16).reshape(1, 1, 4, 4).expand(2, 3, 4, 4) * 2 - 1
+    painted = rgb_to_lab((with_mean_chroma(inputs, targets) + 1) / 2)
+    torch.testing.assert_close(painted[:, 0], rgb_to_lab((inputs + 1) / 2)[:, 0], atol=0.05, rtol=0)
+    wanted = rgb_to_lab((targets + 1) / 2)[:, 1:].mean((0, 2, 3))
+    assert (painted[:, 1:].mean((0, 2, 3)) - wanted).abs().max() < 1.0
+    assert wanted.abs().min() > 5, "the targets are colourful, so a grey result would fail the line above"
