@@ -196,8 +196,11 @@ def test_train_defaults_to_dcgan_and_each_variant_brings_its_dataset(app_env):
     at = open_page("pages/train.py")
     assert at.selectbox(key="variant").value == "dcgan"
     assert at.selectbox(key="dataset.dcgan").value == "digits"
+    assert not any(box.key == "dcgan.keep_lightness" for box in at.checkbox), "no translation fields for dcgan"
     at.selectbox(key="variant").select("pix2pix").run()
     assert at.selectbox(key="dataset.pix2pix").value == "photo2sketch_paired"
+    assert at.checkbox(key="pix2pix.keep_lightness").value is False
+    assert at.text_input(key="pix2pix.l1_weight").value == "100"
     assert not at.exception
 
 
