@@ -39,9 +39,19 @@ class VariantSpec:
     page: str = "/train"  # the page that shows a trained model best
 
     def default_config(self, **overrides: Any) -> TrainConfig:
-        """The config a user starts from: generic defaults, then this variant's, then theirs."""
-        values = {**self.defaults, **overrides, "variant": self.name}
+        """The config a user starts from: generic defaults, then this variant's, then its dataset's, then theirs.
+
+        A dataset's layer is what an embedded task trains best with (gray2color: pix2pix keeps the lightness).
+        """
+        dataset = overrides.get("dataset", self.defaults.get("dataset", TrainConfig.dataset))
+        values = {**self.defaults, **self.dataset_defaults(dataset), **overrides, "variant": self.name}
         return validate_config(TrainConfig(**values))
+
+    def dataset_defaults(self, dataset: str) -> dict[str, Any]:
+        """The settings `dataset` suggests for this variant, on top of the variant's own defaults."""
+        from gan_core.data.embedded_tasks import task_config_defaults
+
+        return task_config_defaults(dataset, self.name)
 
 
 @cache

@@ -102,9 +102,11 @@ variant = st.selectbox("Variant", list(specs), index=list(specs).index("dcgan"),
                        format_func=lambda name: specs[name].title, key="variant")
 spec = specs[variant]
 st.caption(spec.summary)
-defaults = spec.default_config().replace(refresh_seconds=APP_REFRESH_SECONDS)
-dataset = st.selectbox("Dataset", list(datasets), index=list(datasets).index(defaults.dataset),
+dataset = st.selectbox("Dataset", list(datasets), index=list(datasets).index(spec.default_config().dataset),
                        format_func=lambda name: f"{name}: {datasets[name]}", key=f"dataset.{variant}")
+defaults = spec.default_config(dataset=dataset).replace(refresh_seconds=APP_REFRESH_SECONDS)
+# A field the dataset sets (gray2color: keep_lightness) gets a widget per dataset, so switching datasets shows its value.
+set_by_dataset = spec.dataset_defaults(dataset)
 
 unpacked_root = None
 if dataset == "folder":
@@ -141,7 +143,8 @@ with st.form("new_job"):
             columns = st.columns(3)
             for index, field in enumerate(fields):
                 with columns[index % 3]:
-                    values[field] = field_input(field, getattr(defaults, field), variant)
+                    prefix = f"{variant}.{dataset}" if field in set_by_dataset else variant
+                    values[field] = field_input(field, getattr(defaults, field), prefix)
     submitted = st.form_submit_button("Start training", type="primary")
 
 if submitted:

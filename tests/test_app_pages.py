@@ -201,6 +201,8 @@ def test_train_defaults_to_dcgan_and_each_variant_brings_its_dataset(app_env):
     assert at.selectbox(key="dataset.pix2pix").value == "photo2sketch_paired"
     assert at.checkbox(key="pix2pix.keep_lightness").value is False
     assert at.text_input(key="pix2pix.l1_weight").value == "100"
+    at.selectbox(key="dataset.pix2pix").select("gray2color").run()
+    assert at.checkbox(key="pix2pix.gray2color.keep_lightness").value is True, "colourisation keeps the lightness"
     assert not at.exception
 
 

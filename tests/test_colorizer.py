@@ -99,3 +99,10 @@ def test_the_mean_colour_baseline_keeps_each_lightness_and_paints_one_colour():
     wanted = rgb_to_lab((targets + 1) / 2)[:, 1:].mean((0, 2, 3))
     assert (painted[:, 1:].mean((0, 2, 3)) - wanted).abs().max() < 1.0
     assert wanted.abs().min() > 5, "the targets are colourful, so a grey result would fail the line above"
+
+
+def test_gray2color_makes_pix2pix_keep_the_lightness_unless_the_user_says_otherwise():
+    assert config_for("pix2pix", dataset="gray2color").keep_lightness
+    assert not config_for("pix2pix", dataset="gray2color", keep_lightness=False).keep_lightness
+    assert not config_for("pix2pix").keep_lightness, "the default task, photo → sketch, is not colourisation"
+    assert not config_for("cyclegan", dataset="gray2color").keep_lightness, "only pix2pix has the colouriser"

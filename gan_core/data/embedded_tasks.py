@@ -14,8 +14,9 @@ photos the colours of a held-out scene cannot be inferred, and no model beat the
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -109,7 +110,11 @@ def _random_crops(
 
 @dataclass(frozen=True)
 class EmbeddedTask:
-    """One offline task: how each domain is made from a photo and whether A and B are the same scene."""
+    """One offline task: how each domain is made from a photo and whether A and B are the same scene.
+
+    `config_defaults` holds, per variant, the settings this task trains best with; they sit between the
+    variant's defaults and the user's choices (see `VariantSpec.default_config`).
+    """
 
     name: str
     description: str
@@ -117,6 +122,7 @@ class EmbeddedTask:
     filter_b: Filter
     aligned: bool
     synthesised: str
+    config_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def load(self, image_size: int, root: str | None = None) -> PairedDataset:
         rng = np.random.default_rng(SEED)
@@ -143,13 +149,20 @@ TASKS: dict[str, EmbeddedTask] = {
         EmbeddedTask(
             "gray2color", "pix2pix: grayscale → colour photo, crops of scikit-image/scikit-learn photos (offline)",
             grayscale, identity, aligned=True,
-            synthesised="domain A (grayscale) is computed from the colour photos"),
+            synthesised="domain A (grayscale) is computed from the colour photos",
+            config_defaults={"pix2pix": {"keep_lightness": True}}),
         EmbeddedTask(
             "photo2sketch", "CycleGAN: colour photos ↔ pencil sketches of other photos, unpaired (offline)",
             identity, pencil_sketch, aligned=False,
             synthesised="domain B (pencil sketches) is synthesised with a colour-dodge filter, not drawn by hand"),
     )
 }
+
+
+def task_config_defaults(dataset_name: str, variant: str) -> dict[str, Any]:
+    """The settings an embedded task suggests for `variant` (none for other data sets or variants)."""
+    task = TASKS.get(dataset_name)
+    return dict(task.config_defaults.get(variant, {})) if task else {}
 
 
 def synthesised_note(dataset_name: str) -> str:
