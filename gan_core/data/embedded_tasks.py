@@ -8,8 +8,8 @@ the networks never saw. Crops are drawn with a fixed NumPy seed: the data set is
 `photo2sketch_paired` (pix2pix) and `photo2sketch` (CycleGAN) learn the same mapping, one from pairs and
 one without: in the unpaired task the B domain is the pencil sketch of *other* photos than its A domain,
 so no A image has its B counterpart. (An edges → photo task was tried and dropped: from Canny edges of six
-photos the colours of a held-out scene cannot be inferred, and no model beat the mean image; BENCHMARKS.md.) Every synthesised domain is named in
-`synthesised`, which the pages show.
+photos the colours of a held-out scene cannot be inferred, and no model beat the mean image; BENCHMARKS.md.)
+Every synthesised domain is named in `synthesised`, which the pages show.
 """
 
 from __future__ import annotations
