@@ -107,9 +107,18 @@ def load_translator(path: str | Path) -> Translator:
 
 
 def load_official_translator(source: str | Path | bytes | BinaryIO, name: str = "official generator") -> Translator:
-    """An official CycleGAN/pix2pix `.pth` generator (one direction: the one it was trained for)."""
+    """An official CycleGAN/pix2pix `.pth` generator (one direction: the one it was trained for).
+
+    A 1→2 channel generator is the official colorization model (Lab L* in, a*, b* out): it is wrapped in
+    the same `LightnessKeepingColorizer` as ours, so a colour or grey picture comes back coloured.
+    """
     network, arch = load_official_generator(source)
-    return Translator(f"{name} ({arch.describe()})", arch, {"AtoB": network})
+    title = f"{name} ({arch.describe()})"
+    if (arch.input_nc, arch.output_nc) == (1, 2):
+        network = LightnessKeepingColorizer(network).eval()
+        title = f"{name} (colorization: {arch.describe()}, lightness L* → colour a*, b*)"
+        arch = dataclasses.replace(arch, input_nc=3, output_nc=3)
+    return Translator(title, arch, {"AtoB": network})
 
 
 def translate(translator: Translator, picture: Image.Image, direction: Direction = "AtoB",

@@ -106,3 +106,20 @@ def test_gray2color_makes_pix2pix_keep_the_lightness_unless_the_user_says_otherw
     assert not config_for("pix2pix", dataset="gray2color", keep_lightness=False).keep_lightness
     assert not config_for("pix2pix").keep_lightness, "the default task, photo → sketch, is not colourisation"
     assert not config_for("cyclegan", dataset="gray2color").keep_lightness, "only pix2pix has the colouriser"
+
+
+def test_an_official_colorization_generator_colours_a_picture_and_keeps_its_lightness():
+    import io
+
+    from gan_core.translation import load_official_translator
+
+    torch.manual_seed(1)
+    buffer = io.BytesIO()
+    torch.save(UnetGenerator(1, 2, 5, 4, "batch").state_dict(), buffer)  # what `--model colorization` saves
+    translator = load_official_translator(buffer.getvalue(), "latest_net_G.pth")
+    assert "colorization" in translator.title and translator.arch.input_nc == translator.arch.output_nc == 3
+    picture = Image.fromarray(np.tile(np.linspace(70, 190, 64, dtype=np.uint8), (32, 1)), "L")
+    output = np.asarray(translate(translator, picture).output) / 255.0
+    lightness_in = rgb2lab(np.asarray(picture.convert("RGB")) / 255.0)[..., 0]
+    assert np.abs(rgb2lab(output)[..., 0] - lightness_in).mean() < 2.0
+    assert np.ptp(output, axis=2).mean() > 0.005, "the untrained colorizer still adds some colour"

@@ -16,8 +16,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gan_core.nets.image_to_image import UnetGenerator
-
 _RGB_TO_XYZ = torch.tensor([[0.412453, 0.357580, 0.180423],
                             [0.212671, 0.715160, 0.072169],
                             [0.019334, 0.119193, 0.950227]])
@@ -59,10 +57,11 @@ class LightnessKeepingColorizer(nn.Module):
 
     Args:
         unet: a generator with 1 input channel (L*/50 − 1) and 2 output channels (a*/110, b*/110),
-            as the official colorization model builds it (input_nc=1, output_nc=2).
+            as the official colorization model builds it (input_nc=1, output_nc=2; a U-Net by default,
+            but an official file may hold a ResNet).
     """
 
-    def __init__(self, unet: UnetGenerator) -> None:
+    def __init__(self, unet: nn.Module) -> None:
         super().__init__()
         self.unet = unet
 
