@@ -4,6 +4,10 @@ The discriminator scores patches of the (input, output) pair stacked on channels
 whether the output fits *this* input, and the L1 term (λ = 100) ties the output to the target's
 low frequencies while the adversarial term sharpens the details. Objective as in the official
 implementation: the vanilla log loss (with logits), D's loss halved, no image pool.
+
+With `keep_lightness` (colourisation) the generator is the official colorization model's: the U-Net
+predicts only the Lab chroma from the input's lightness, and the output keeps that lightness
+(`gan_core.nets.colorizer`); the objective above is unchanged.
 """
 
 from __future__ import annotations
