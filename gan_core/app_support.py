@@ -158,9 +158,14 @@ def conditional_models() -> list[ModelChoice]:
 
 
 def shipped_model(variant: str) -> Path | None:
-    """The shipped checkpoint of `variant` (checkpoints/<variant>-*.safetensors), if there is one."""
+    """The shipped checkpoint of `variant` (checkpoints/<variant>-*.safetensors), if there is one.
+
+    The one trained on the variant's default data set comes first (pix2pix: the sketch task, which a
+    new user's Train form also starts with), then the others in name order.
+    """
     matches = sorted(checkpoints_dir().glob(f"{variant}-*.safetensors"))
-    return matches[0] if matches else None
+    default = checkpoints_dir() / f"{variant}-{get_variant(variant).default_config().dataset}.safetensors"
+    return default if default in matches else (matches[0] if matches else None)
 
 
 def load_model(path: str, modified: float = 0.0) -> LoadedGenerator:

@@ -66,6 +66,17 @@ def test_home_without_models_shows_no_images(monkeypatch, tmp_path):
     assert image_sources(at) == []
 
 
+def test_the_home_card_shows_the_model_of_the_variants_default_data_set(monkeypatch, tmp_path):
+    from gan_core.app_support import shipped_model
+
+    monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path))
+    for name in ("pix2pix-gray2color", "pix2pix-photo2sketch_paired", "cgan-zz_other"):
+        (tmp_path / f"{name}.safetensors").touch()
+    assert shipped_model("pix2pix").name == "pix2pix-photo2sketch_paired.safetensors"  # not the first by name
+    assert shipped_model("cgan").name == "cgan-zz_other.safetensors"  # no default-data model: the first one
+    assert shipped_model("dcgan") is None
+
+
 def test_model_pages_without_models_say_so(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "none"))
