@@ -21,8 +21,8 @@ TRAIN_FLAGS = (
     "dataset", "data_root", "image_size", "steps", "batch_size", "seed", "device", "precision", "lr_g", "lr_d", "beta1",
     "beta2", "n_critic", "lr_decay_start", "objective", "label_smoothing", "spectral_norm", "weight_clip", "gp_weight",
     "ema_decay", "noise_dim", "width", "categorical_codes", "continuous_codes", "info_weight", "class_weight",
-    "fake_class_loss", "l1_weight", "keep_lightness", "cycle_weight", "identity_weight", "optimizer", "log_every", "sample_every",
-    "checkpoint_every",
+    "fake_class_loss", "l1_weight", "keep_lightness", "chroma_downsample", "cycle_weight", "identity_weight", "optimizer",
+    "log_every", "sample_every", "checkpoint_every",
 )
 
 

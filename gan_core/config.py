@@ -69,6 +69,10 @@ class TrainConfig:
     # pix2pix colourisation: the U-Net predicts only the Lab chroma (a*, b*) from the input's lightness L*, and
     # the output keeps that L* (the official colorization model; see gan_core.nets.colorizer).
     keep_lightness: bool = False
+    # With keep_lightness: the chroma is predicted at 1/k of the picture's resolution and upsampled smoothly.
+    # Colour detail is what the eye sees least (JPEG halves it), and it is where a colouriser trained on a
+    # few photos paints speckles; lightness, and with it every edge, stays at full resolution.
+    chroma_downsample: int = 1
     cycle_weight: float = 10.0
     identity_weight: float = 0.5
     # Bookkeeping.
@@ -146,6 +150,8 @@ FIELD_RULES: dict[str, FieldRule] = {
     "l1_weight": FieldRule(float, 0.0, 1000.0, help="pix2pix: weight of the L1 distance to the target"),
     "keep_lightness": FieldRule(bool, help="pix2pix: predict only the colour (Lab a*, b*) and keep the input's "
                                 "lightness, for colourisation tasks such as gray2color"),
+    "chroma_downsample": FieldRule(int, 1, 32, help="pix2pix with keep lightness: predict the colour "
+                                   "at 1/k resolution and upsample it smoothly (1: full resolution)"),
     "cycle_weight": FieldRule(float, 0.0, 1000.0, help="CycleGAN: weight of each cycle-consistency L1 term"),
     "identity_weight": FieldRule(float, 0.0, 10.0, help="CycleGAN: identity loss, as a fraction of the cycle weight"),
     "log_every": FieldRule(int, 1, 100_000),

@@ -212,8 +212,10 @@ def test_train_defaults_to_dcgan_and_each_variant_brings_its_dataset(app_env):
     assert at.selectbox(key="dataset.pix2pix").value == "photo2sketch_paired"
     assert at.checkbox(key="pix2pix.keep_lightness").value is False
     assert at.text_input(key="pix2pix.l1_weight").value == "100"
+    assert at.number_input(key="pix2pix.chroma_downsample").value == 1
     at.selectbox(key="dataset.pix2pix").select("gray2color").run()
     assert at.checkbox(key="pix2pix.gray2color.keep_lightness").value is True, "colourisation keeps the lightness"
+    assert at.number_input(key="pix2pix.gray2color.chroma_downsample").value == 16
     assert not at.exception
 
 

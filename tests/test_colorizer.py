@@ -9,7 +9,7 @@ from skimage.color import lab2rgb, rgb2lab
 from gan_core.checkpoints import load_generator
 from gan_core.data.paired import make_paired_dataset
 from gan_core.errors import ConfigError
-from gan_core.nets.colorizer import LightnessKeepingColorizer, lab_to_rgb, rgb_to_lab
+from gan_core.nets.colorizer import LightnessKeepingColorizer, lab_to_rgb, rgb_to_lab, smooth_chroma
 from gan_core.nets.image_to_image import UnetGenerator
 from gan_core.registry import config_for, get_variant
 from gan_core.training import train
@@ -58,6 +58,33 @@ def test_the_colorizer_keeps_the_input_lightness_and_only_adds_colour():
     assert (output.max(1).values - output.min(1).values).mean() > 0.01, "an untrained U-Net still adds colour"
 
 
+def test_smoothed_chroma_is_one_colour_per_block_before_upsampling_and_keeps_flat_colour():
+    chroma = torch.randn(2, 2, 37, 50, generator=torch.Generator().manual_seed(0))
+    assert smooth_chroma(chroma, 1) is chroma
+    smooth = smooth_chroma(chroma, 4)
+    assert smooth.shape == chroma.shape  # ragged sizes too
+    assert smooth.diff(dim=-1).abs().mean() < chroma.diff(dim=-1).abs().mean() / 4, "the noise is averaged away"
+    flat = torch.full((1, 2, 9, 9), 0.3)
+    torch.testing.assert_close(smooth_chroma(flat, 4), flat)
+
+
+def test_chroma_downsample_smooths_the_colour_but_not_the_lightness():
+    torch.manual_seed(0)
+    unet = UnetGenerator(1, 2, 5, 4, "batch").eval()
+    grey = torch.linspace(0.3, 0.7, 32 * 32).reshape(1, 1, 32, 32).expand(1, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        sharp, smooth = (LightnessKeepingColorizer(unet, k)(grey) for k in (1, 8))
+    chroma_sharp, chroma_smooth = rgb_to_lab((sharp + 1) / 2)[:, 1:], rgb_to_lab((smooth + 1) / 2)[:, 1:]
+    assert chroma_smooth.diff(dim=-1).abs().mean() < chroma_sharp.diff(dim=-1).abs().mean() / 2
+    torch.testing.assert_close(rgb_to_lab((smooth + 1) / 2)[:, 0], rgb_to_lab((grey + 1) / 2)[:, 0], atol=0.5, rtol=0)
+
+
+def test_chroma_downsample_without_kept_lightness_is_refused():
+    config = config_for("pix2pix", image_size=32, width=8, chroma_downsample=4)
+    with pytest.raises(ConfigError, match="chroma_downsample.*keep_lightness"):
+        get_variant("pix2pix").model_class(config, (3, 32, 32), 0)
+
+
 def test_the_colorizer_needs_rgb_pictures():
     config = config_for("pix2pix", image_size=32, width=8, keep_lightness=True)
     with pytest.raises(ConfigError, match="keep_lightness"):
@@ -71,13 +98,15 @@ def test_pix2pix_trains_with_kept_lightness_and_reloads_and_translates(precision
     grey = colour.float().mean(1, keepdim=True).round().to(torch.uint8).expand_as(colour)
     pairs = make_paired_dataset("tiny", grey, colour, grey[:2, :, :32, :32], colour[:2, :, :32, :32], 32, aligned=True)
     config = config_for("pix2pix", steps=2, image_size=32, width=8, batch_size=2, device="cpu", log_every=1,
-                        sample_every=1000, checkpoint_every=1000, seed=3, keep_lightness=True, precision=precision)
+                        sample_every=1000, checkpoint_every=1000, seed=3, keep_lightness=True, chroma_downsample=4,
+                        precision=precision)
     result = train(config, tmp_path, dataset=pairs)
     assert result.status == "finished", result.message
 
     loaded = load_generator(tmp_path / "generator.safetensors")
     assert loaded.config.keep_lightness and isinstance(loaded.generator, LightnessKeepingColorizer)
     assert loaded.generator.unet.model.model[0].in_channels == 1, "the U-Net sees the lightness only"
+    assert loaded.generator.chroma_downsample == 4, "the checkpoint's config rebuilds the chroma resolution"
 
     translator = load_translator(tmp_path / "generator.safetensors")
     assert (translator.arch.kind, translator.arch.input_nc, translator.arch.output_nc) == ("unet", 3, 3)
@@ -103,6 +132,7 @@ def test_the_mean_colour_baseline_keeps_each_lightness_and_paints_one_colour():
 
 def test_gray2color_makes_pix2pix_keep_the_lightness_unless_the_user_says_otherwise():
     assert config_for("pix2pix", dataset="gray2color").keep_lightness
+    assert config_for("pix2pix", dataset="gray2color").chroma_downsample == 16, "chosen on validation photos"
     assert not config_for("pix2pix", dataset="gray2color", keep_lightness=False).keep_lightness
     assert not config_for("pix2pix").keep_lightness, "the default task, photo → sketch, is not colourisation"
     assert not config_for("cyclegan", dataset="gray2color").keep_lightness, "only pix2pix has the colouriser"

@@ -124,17 +124,19 @@ class EmbeddedTask:
     synthesised: str
     config_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
-    def load(self, image_size: int, root: str | None = None) -> PairedDataset:
+    def load(self, image_size: int, root: str | None = None, train_photos: tuple[str, ...] = TRAIN_PHOTOS,
+             held_out_photos: tuple[str, ...] = HELD_OUT_PHOTOS) -> PairedDataset:
+        """The task at `image_size`; other photo splits are for validation (choosing settings without the cat)."""
         rng = np.random.default_rng(SEED)
         stored = load_size(image_size)
         count = int(min(MAX_CROPS, max(64, CROP_BUDGET_BYTES // (3 * stored * stored))))
         if self.aligned:
-            train_a, train_b = _random_crops(TRAIN_PHOTOS, (self.filter_a, self.filter_b), stored, count, rng)
+            train_a, train_b = _random_crops(train_photos, (self.filter_a, self.filter_b), stored, count, rng)
         else:  # disjoint photo sets: A from the first half, B from the second
-            half = len(TRAIN_PHOTOS) // 2
-            train_a, _ = _random_crops(TRAIN_PHOTOS[:half], (self.filter_a, identity), stored, count, rng)
-            _, train_b = _random_crops(TRAIN_PHOTOS[half:], (identity, self.filter_b), stored, count, rng)
-        test_a, test_b = _random_crops(HELD_OUT_PHOTOS, (self.filter_a, self.filter_b), image_size, HELD_OUT_CROPS, rng)
+            half = len(train_photos) // 2
+            train_a, _ = _random_crops(train_photos[:half], (self.filter_a, identity), stored, count, rng)
+            _, train_b = _random_crops(train_photos[half:], (identity, self.filter_b), stored, count, rng)
+        test_a, test_b = _random_crops(held_out_photos, (self.filter_a, self.filter_b), image_size, HELD_OUT_CROPS, rng)
         return make_paired_dataset(self.name, train_a, train_b, test_a, test_b, image_size, self.aligned,
                                    description=self.description, synthesised=self.synthesised)
 
@@ -150,7 +152,7 @@ TASKS: dict[str, EmbeddedTask] = {
             "gray2color", "pix2pix: grayscale → colour photo, crops of scikit-image/scikit-learn photos (offline)",
             grayscale, identity, aligned=True,
             synthesised="domain A (grayscale) is computed from the colour photos",
-            config_defaults={"pix2pix": {"keep_lightness": True}}),
+            config_defaults={"pix2pix": {"keep_lightness": True, "chroma_downsample": 16}}),
         EmbeddedTask(
             "photo2sketch", "CycleGAN: colour photos ↔ pencil sketches of other photos, unpaired (offline)",
             identity, pencil_sketch, aligned=False,

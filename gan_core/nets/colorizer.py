@@ -14,6 +14,7 @@ written in torch so gradients flow through them, and run in float32 even under b
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 _RGB_TO_XYZ = torch.tensor([[0.412453, 0.357580, 0.180423],
@@ -52,6 +53,17 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     return rgb.clamp(0.0, 1.0)
 
 
+def smooth_chroma(chroma: torch.Tensor, factor: int) -> torch.Tensor:
+    """Average (N, 2, H, W) chroma over factor×factor blocks and upsample it bilinearly to (H, W).
+
+    Blocks at a ragged edge average what they cover (`ceil_mode`), so any picture size works.
+    """
+    if factor <= 1:
+        return chroma
+    blocks = F.avg_pool2d(chroma, factor, ceil_mode=True)
+    return F.interpolate(blocks, size=chroma.shape[-2:], mode="bilinear", align_corners=False)
+
+
 class LightnessKeepingColorizer(nn.Module):
     """RGB in, RGB out (both in [-1, 1]); inside, a U-Net predicts a*, b* from L*, and L* is kept.
 
@@ -59,16 +71,21 @@ class LightnessKeepingColorizer(nn.Module):
         unet: a generator with 1 input channel (L*/50 − 1) and 2 output channels (a*/110, b*/110),
             as the official colorization model builds it (input_nc=1, output_nc=2; a U-Net by default,
             but an official file may hold a ResNet).
+        chroma_downsample: k > 1 averages the predicted chroma over k×k blocks and upsamples it
+            bilinearly, so the colour varies smoothly while L* keeps every edge (1: as predicted, the
+            official model). No weights change, so a checkpoint loads with any k.
     """
 
-    def __init__(self, unet: nn.Module) -> None:
+    def __init__(self, unet: nn.Module, chroma_downsample: int = 1) -> None:
         super().__init__()
         self.unet = unet
+        self.chroma_downsample = chroma_downsample
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         with torch.autocast(image.device.type, enabled=False):
             lightness = rgb_to_lab((image.float() + 1) / 2)[:, :1]
         chroma = self.unet(lightness / _LIGHTNESS_SCALE - 1)
         with torch.autocast(image.device.type, enabled=False):
+            chroma = smooth_chroma(chroma.float(), self.chroma_downsample)
             lab = torch.cat([lightness, chroma.float() * _CHROMA_SCALE], 1)
             return lab_to_rgb(lab) * 2 - 1

@@ -39,10 +39,13 @@ class Pix2Pix(ImageToImageGan):
     def build_generator(cls, config: TrainConfig, image_shape: tuple[int, int, int], num_classes: int) -> nn.Module:
         channels, depth = image_shape[0], unet_depth(image_shape[-1])
         if not config.keep_lightness:
+            if config.chroma_downsample != 1:
+                raise ConfigError("chroma_downsample sets the resolution of the predicted colour; it needs keep_lightness")
             return UnetGenerator(channels, channels, depth, config.width, "batch", dropout=True)
         if channels != 3:
             raise ConfigError(f"keep_lightness colours RGB pictures; this dataset has {channels}-channel images")
-        return LightnessKeepingColorizer(UnetGenerator(1, 2, depth, config.width, "batch", dropout=True))
+        return LightnessKeepingColorizer(UnetGenerator(1, 2, depth, config.width, "batch", dropout=True),
+                                         config.chroma_downsample)
 
     @classmethod
     def build_discriminator(
@@ -99,6 +102,6 @@ SPEC = VariantSpec(
     defaults={"dataset": "photo2sketch_paired", "image_size": 64, "width": 16, "batch_size": 8, "lr_g": 2e-4,
               "lr_d": 2e-4, "beta1": 0.5, "l1_weight": 100.0, "steps": 2000},
     image_to_image=True,
-    translation_fields=("l1_weight", "keep_lightness"),
+    translation_fields=("l1_weight", "keep_lightness", "chroma_downsample"),
     page="/translate",
 )
