@@ -229,13 +229,25 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def cpu_snapshot(server_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by the app server and by the browser (this script's other descendants).
+def cpu_snapshot(server_pid: int) -> dict[str, dict[int, float]]:
+    """CPU seconds used so far, per process, by the app server, by its children (the training workers)
+    and by the browser (this script's other descendants: Playwright's driver and chromium's processes).
 
     CPU time, unlike wall time, hardly depends on how busy the machine is: it says what the dashboard
-    costs, where latencies on a loaded machine mostly say how long it waited for a core."""
-    browser = sum(cpu_seconds(pid) or 0.0 for pid in descendants(os.getpid()) if pid != server_pid)
-    return {"server": cpu_seconds(server_pid) or 0.0, "browser": browser}
+    costs, where latencies on a loaded machine mostly say how long it waited for a core. (Until session 8
+    the workers, which the server starts, were counted as the browser: 1.62 there was about 0.6 + 1.0.)"""
+    workers = set(descendants(server_pid))
+    browser = [pid for pid in descendants(os.getpid()) if pid != server_pid and pid not in workers]
+    groups = {"server": [server_pid], "workers": sorted(workers), "browser": browser}
+    return {name: {pid: seconds for pid in pids if (seconds := cpu_seconds(pid)) is not None}
+            for name, pids in groups.items()}
+
+
+def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds each group used between two snapshots; a process that exited in between (a closed
+    tab's renderer) counts for nothing rather than subtracting its whole past."""
+    return {name: sum(seconds - before[name].get(pid, 0.0) for pid, seconds in after[name].items())
+            for name in after}
 
 
 def machine_facts() -> dict[str, Any]:
@@ -419,8 +431,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             windows["alone"][1] = windows["busy"][0] = time.time() * 1000
             steps_at["busy"] = jobs.get(job_id).step
             watched = (windows["alone"][1] - windows["alone"][0]) / 1000
-            results["dashboard_cpu_share"] = {name: (cpu_after[name] - cpu_before[name]) / watched
-                                              for name in cpu_before}
+            results["dashboard_cpu_share"] = {name: used / watched
+                                              for name, used in cpu_used(cpu_before, cpu_after).items()}
 
             # 4. other pages while it runs (the dashboard tab stays open)
             other, results["conditional_load_s"] = open_page(browser, f"{server.url}/conditional")
@@ -479,15 +491,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     page, tid = start_job(browser, server.url, args.throughput_steps, jobs)
                     if viewer == "none":
                         page.close()
-                    started = time.monotonic()
+                    started, cpu_before = time.monotonic(), cpu_snapshot(server.process.pid)
                     status = wait_job_ended(jobs, tid, args.job_timeout)
                     wall = time.monotonic() - started
+                    browser_cpu = cpu_used(cpu_before, cpu_snapshot(server.process.pid))["browser"] / wall
                     if viewer == "dashboard":
                         page.close()
                     config = jobs.get(tid).config
                     speed = throughput(metrics_rows(runs, tid), config.batch_size * config.n_critic)
                     runs_table.append({"round": round_index + 1, "viewer": viewer, "job": tid, "status": status,
-                                       "wall_s": wall, "worker_kb": watch.peaks.get(tid), **speed})
+                                       "wall_s": wall, "browser_cpu": browser_cpu, "worker_kb": watch.peaks.get(tid),
+                                       **speed})
                     print(f"throughput round {round_index + 1} {viewer}: {fmt(speed['images_per_s'])} img/s "
                           f"({time.monotonic() - began:.0f}s)", file=sys.stderr)
             results["throughput"] = runs_table
@@ -551,8 +565,8 @@ def report(results: dict[str, Any]) -> str:
     cpu = results.get("dashboard_cpu_share")
     if cpu:
         out += ["", f"CPU used with only the dashboard open (CPU seconds per second; {results['facts']['cores']} cores): "
-                    f"Streamlit server {cpu['server']:.2f}, browser {cpu['browser']:.2f}. Unlike the times above, "
-                    "this hardly depends on how busy the machine is."]
+                    f"Streamlit server {cpu['server']:.2f}, browser {cpu['browser']:.2f}, training worker "
+                    f"{cpu['workers']:.2f}. Unlike the times above, this hardly depends on how busy the machine is."]
     out += [
         "",
         "### Issues #3 and #6: widget change → new picture, with the job training and the dashboard open in another tab",
@@ -568,12 +582,14 @@ def report(results: dict[str, Any]) -> str:
         "",
         "### Issue #6: training throughput with and without the /train dashboard open",
         "",
-        "| round | viewer | job | status | img/s (after 1st log) | median interval img/s | wall s | worker peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| round | viewer | job | status | img/s (after 1st log) | median interval img/s | wall s | browser CPU-s/s "
+        "| worker peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in results["throughput"]:
         out.append(f"| {row['round']} | {row['viewer']} | {row['job']} | {row['status']} | {fmt(row['images_per_s'])} | "
-                   f"{fmt(row['median_interval'])} | {row['wall_s']:.0f} | {mb(row['worker_kb'])} |")
+                   f"{fmt(row['median_interval'])} | {row['wall_s']:.0f} | {row.get('browser_cpu', float('nan')):.2f} | "
+                   f"{mb(row['worker_kb'])} |")
     by_viewer = {v: [r["images_per_s"] for r in results["throughput"] if r["viewer"] == v and r["images_per_s"]]
                  for v in ("none", "dashboard")}
     if by_viewer["none"] and by_viewer["dashboard"]:
