@@ -165,7 +165,8 @@ if submitted:
 # the table notices a change and reruns the page to switch. With the worker
 # logging and redrawing its live preview every APP_REFRESH_SECONDS, both show up within about 2 s. The live view
 # looks twice per logged row: at once a second, a row that just missed a look waited for the next one (gaps up to
-# 2.2 s; 1.7 s at twice a second, BENCHMARKS.md), for a little more browser time (1.62 CPU-s/s, was 1.53).
+# 2.2 s; 1.7 s at twice a second, BENCHMARKS.md), for a little more browser time (about 0.6 CPU-s/s, was 0.5;
+# BENCHMARKS.md's 1.62 and 1.53 counted the training worker's 1.0 as browser, corrected in session 8).
 TABLE_SECONDS = 3.0  # the live view's caption says the selected job's step and status twice a second
 IDLE_TABLE_SECONDS = 10.0  # no job queued or running: the table only has to notice jobs started elsewhere
 LIVE_SECONDS = 0.5
