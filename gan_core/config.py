@@ -219,6 +219,9 @@ def validate_config(config: TrainConfig) -> TrainConfig:
         values[name] = value
     if not isinstance(values["extra"], dict):
         raise ConfigError("extra must be a mapping of option names to values")
+    if values["chroma_downsample"] != 1 and not values["keep_lightness"]:
+        raise ConfigError("chroma_downsample sets the resolution of the predicted colour, so it needs keep_lightness; "
+                          "turn keep lightness on or set chroma_downsample to 1")
     return TrainConfig(**values)
 
 

@@ -79,10 +79,10 @@ def test_chroma_downsample_smooths_the_colour_but_not_the_lightness():
     torch.testing.assert_close(rgb_to_lab((smooth + 1) / 2)[:, 0], rgb_to_lab((grey + 1) / 2)[:, 0], atol=0.5, rtol=0)
 
 
-def test_chroma_downsample_without_kept_lightness_is_refused():
-    config = config_for("pix2pix", image_size=32, width=8, chroma_downsample=4)
-    with pytest.raises(ConfigError, match="chroma_downsample.*keep_lightness"):
-        get_variant("pix2pix").model_class(config, (3, 32, 32), 0)
+def test_chroma_downsample_without_kept_lightness_is_refused_before_a_job_starts():
+    with pytest.raises(ConfigError, match="chroma_downsample.*needs keep_lightness"):
+        config_for("pix2pix", chroma_downsample=4)  # the form and the CLI validate through the same call
+    assert config_for("pix2pix", chroma_downsample=4, keep_lightness=True).chroma_downsample == 4
 
 
 def test_the_colorizer_needs_rgb_pictures():
@@ -133,7 +133,9 @@ def test_the_mean_colour_baseline_keeps_each_lightness_and_paints_one_colour():
 def test_gray2color_makes_pix2pix_keep_the_lightness_unless_the_user_says_otherwise():
     assert config_for("pix2pix", dataset="gray2color").keep_lightness
     assert config_for("pix2pix", dataset="gray2color").chroma_downsample == 16, "chosen on validation photos"
-    assert not config_for("pix2pix", dataset="gray2color", keep_lightness=False).keep_lightness
+    assert not config_for("pix2pix", dataset="gray2color", keep_lightness=False, chroma_downsample=1).keep_lightness
+    with pytest.raises(ConfigError, match="set chroma_downsample to 1"):  # the task's k = 16 needs the colouriser
+        config_for("pix2pix", dataset="gray2color", keep_lightness=False)
     assert not config_for("pix2pix").keep_lightness, "the default task, photo → sketch, is not colourisation"
     assert not config_for("cyclegan", dataset="gray2color").keep_lightness, "only pix2pix has the colouriser"
 

@@ -39,8 +39,6 @@ class Pix2Pix(ImageToImageGan):
     def build_generator(cls, config: TrainConfig, image_shape: tuple[int, int, int], num_classes: int) -> nn.Module:
         channels, depth = image_shape[0], unet_depth(image_shape[-1])
         if not config.keep_lightness:
-            if config.chroma_downsample != 1:
-                raise ConfigError("chroma_downsample sets the resolution of the predicted colour; it needs keep_lightness")
             return UnetGenerator(channels, channels, depth, config.width, "batch", dropout=True)
         if channels != 3:
             raise ConfigError(f"keep_lightness colours RGB pictures; this dataset has {channels}-channel images")
