@@ -22,7 +22,7 @@ import time
 
 from benchmarks.translation_quality import pix2pix_report
 from gan_core.checkpoints import load_generator
-from gan_core.data.embedded_tasks import HELD_OUT_PHOTOS, TASKS, TRAIN_PHOTOS
+from gan_core.data.embedded_tasks import TASKS, TRAIN_PHOTOS
 from gan_core.registry import get_variant
 from gan_core.training.run_files import RunFiles
 from gan_core.training.trainer import train
@@ -59,14 +59,13 @@ def validate(photo: str, steps: int, settings: dict[str, object]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--validation", nargs="+", default=["coffee"], choices=TRAIN_PHOTOS,
-                        help="training photos to leave out, one at a time, and score on")
+                        help="training photos to leave out, one at a time, and score on (never the held-out cat)")
     parser.add_argument("--l1-weights", nargs="+", type=float, default=[100.0])
     parser.add_argument("--chroma-downsample", nargs="+", type=int, default=[1, 4])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--set", dest="settings", action="append", default=[], type=parse_setting,
                         metavar="KEY=VALUE", help="another TrainConfig setting for every run")
     args = parser.parse_args()
-    assert not set(args.validation) & set(HELD_OUT_PHOTOS)
     for photo in args.validation:
         for l1_weight in args.l1_weights:
             for factor in args.chroma_downsample:

@@ -87,5 +87,5 @@ class LightnessKeepingColorizer(nn.Module):
         chroma = self.unet(lightness / _LIGHTNESS_SCALE - 1)
         with torch.autocast(image.device.type, enabled=False):
             chroma = smooth_chroma(chroma.float(), self.chroma_downsample)
-            lab = torch.cat([lightness, chroma.float() * _CHROMA_SCALE], 1)
+            lab = torch.cat([lightness, chroma * _CHROMA_SCALE], 1)
             return lab_to_rgb(lab) * 2 - 1
