@@ -82,3 +82,16 @@ def test_speed_benchmark_times_the_page_path_on_an_untrained_default_model(tmp_p
     timing = time_translation(subject.translator, upload, "AtoB", runs=3, warmup=0)
     assert len(timing.seconds) == 3 and all(second > 0 for second in timing.seconds)
     assert verdict(timing, 24) == "—", "the 2 s target is for 512×512 pictures only"
+
+
+def test_colourisation_validation_trains_without_its_photo_and_scores_that_photo():
+    from benchmarks.colorization_validation import validate
+    from gan_core.data.embedded_tasks import TASKS
+
+    settings = {"chroma_downsample": 4, "image_size": 32, "width": 8, "batch_size": 4, "log_every": 1,
+                "sample_every": 1000, "checkpoint_every": 1000}
+    report = validate("coffee", 2, settings)
+    assert "validation photo coffee" in report and "'chroma_downsample': 4" in report
+    assert "| pix2pix |" in report and "| input itself |" in report and "mean training colour" in report
+    default, fold = (TASKS["gray2color"].load(32, **split) for split in ({}, {"held_out_photos": ("coffee",)}))
+    assert not torch.equal(default.test_targets, fold.test_targets), "the fold is scored on coffee, not on the cat"
