@@ -164,12 +164,16 @@ if submitted:
 # while something it shows can change (a queued or running job; else every IDLE_TABLE_SECONDS, or not at all):
 # the table notices a change and reruns the page to switch. With the worker
 # logging and redrawing its live preview every APP_REFRESH_SECONDS, both show up within about 2 s. The live view
-# looks twice per logged row: at once a second, a row that just missed a look waited for the next one (gaps up to
-# 2.2 s; 1.7 s at twice a second, BENCHMARKS.md), for a little more browser time (about 0.6 CPU-s/s, was 0.5;
-# BENCHMARKS.md's 1.62 and 1.53 counted the training worker's 1.0 as browser, corrected in session 8).
+# looks twice a second: at once a second, a picture that just missed a look waited for the next one (gaps up to
+# 2.2 s; 1.7 s at twice a second, BENCHMARKS.md). The curves take new rows at most once per CURVE_SECONDS.
 TABLE_SECONDS = 3.0  # the live view's caption says the selected job's step and status twice a second
 IDLE_TABLE_SECONDS = 10.0  # no job queued or running: the table only has to notice jobs started elsewhere
 LIVE_SECONDS = 0.5
+# New metric rows are read, and so the charts change, at most about once a second, however often the job logs:
+# the browser's cost is per chart that changes (a re-sent unchanged chart is cheap), and it shares the cores
+# with the worker (BENCHMARKS.md, "Session 8"). 0.9 rather than 1.0, so that two looks 0.5 s apart are enough.
+CURVE_SECONDS = 0.9
+CURVES_READ = "train.curves_read"  # time.monotonic() of the last read of the running jobs' new rows
 LIVE = "live"  # the timeline's last stop: samples/live.png, redrawn while the job trains
 RERUN_PAGE = "train.rerun_page"
 REFRESHING = "train.refreshing"  # (table, live view) refresh at their active cadence, as this page run set them
@@ -318,8 +322,12 @@ def show_curves(job, by_id: dict) -> None:
     for run_id in list(histories):
         if run_id not in shown:
             del histories[run_id]
-    for run_id in shown:
-        histories.setdefault(run_id, MetricHistory(run_id)).update(jobs, by_id[run_id])
+    due = time.monotonic() - st.session_state.get(CURVES_READ, 0.0) >= CURVE_SECONDS
+    for run_id in shown:  # a new or ended run is read at once; running ones once per CURVE_SECONDS
+        if due or run_id not in histories or by_id[run_id].status not in ACTIVE:
+            histories.setdefault(run_id, MetricHistory(run_id)).update(jobs, by_id[run_id])
+    if due:
+        st.session_state[CURVES_READ] = time.monotonic()
     names = sorted({name for run_id in shown for name in histories[run_id].names})
     if not histories[job.id].names:
         st.info("Curves appear after the first logged step.")
