@@ -358,13 +358,14 @@ def write_grid(path: Path, shade: int) -> None:
     Image.new("RGB", (20, 20), (shade, shade, shade)).save(path)
 
 
-def test_dashboard_shows_the_live_preview_while_a_job_trains(app_env):
+def running_job_with_three_rows():
+    """A job marked running, as a worker that has just started leaves it: steps 10-30 logged; (jobs, id, files, now)."""
     from gan_core.app_support import job_manager
     from gan_core.training.run_files import RunFiles
 
     jobs = job_manager()
     job_id = jobs.submit(config_for("dcgan", **{**TINY, "steps": 1000}))
-    jobs.update(job_id, status="running", started=time.time(), step=30)  # a worker that has just started
+    jobs.update(job_id, status="running", started=time.time(), step=30)
     files = RunFiles(jobs.run_dir(job_id))
     files.root.mkdir(parents=True)
     now = time.time()
@@ -372,6 +373,31 @@ def test_dashboard_shows_the_live_preview_while_a_job_trains(app_env):
         jobs.record_metrics(job_id, step, {"D_loss": 1.0 / step, "G_loss": 2.0, "images_per_s": 100.0}, None)
         with open(files.metrics, "a") as handle:
             handle.write(json.dumps({"step": step, "time": logged, "D_loss": 1.0 / step}) + "\n")
+    return jobs, job_id, files, now
+
+
+def loss_chart_steps(at: AppTest) -> list[list]:
+    """The steps of each trace on the "Discriminator losses" chart."""
+    loss = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+                if "Discriminator losses" in chart.proto.spec)
+    return [decoded(trace["x"]) for trace in loss["data"]]
+
+
+def test_a_running_jobs_curves_take_new_rows_once_a_second_not_on_every_look(app_env):
+    jobs, job_id, _, _ = running_job_with_three_rows()
+    at = open_page("pages/train.py")
+    assert loss_chart_steps(at) == [[10, 20, 30]]
+    jobs.record_metrics(job_id, 40, {"D_loss": 0.01, "G_loss": 2.0, "images_per_s": 100.0}, None)
+    at.run()  # the live view's next look, well within a second of the last read
+    assert not at.exception, at.exception
+    assert loss_chart_steps(at) == [[10, 20, 30]], "the chart did not change, so the browser does not redraw it"
+    at.session_state["train.curves_read"] -= 1.0  # a second later
+    at.run()
+    assert loss_chart_steps(at) == [[10, 20, 30, 40]]
+
+
+def test_dashboard_shows_the_live_preview_while_a_job_trains(app_env):
+    jobs, job_id, files, now = running_job_with_three_rows()
     write_grid(files.sample_path(0), 10)
     write_grid(files.sample_path(20), 20)
     write_grid(files.live_sample, 200)
@@ -383,9 +409,7 @@ def test_dashboard_shows_the_live_preview_while_a_job_trains(app_env):
     assert at.session_state["train.refreshing"] == (True, True)  # the table and the live view refresh on a timer
     timeline = at.select_slider(key=f"timeline.{job_id}.2.True")
     assert timeline.value == "live" and timeline.options[-1] == "live"
-    loss = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
-                if "Discriminator losses" in chart.proto.spec)
-    assert len(loss["data"]) == 1 and decoded(loss["data"][0]["x"]) == [10, 20, 30]
+    assert loss_chart_steps(at) == [[10, 20, 30]]
 
     timeline.set_value(1).run()  # scrub back to the step-20 grid
     assert not at.exception, at.exception
@@ -398,9 +422,7 @@ def test_dashboard_shows_the_live_preview_while_a_job_trains(app_env):
     assert not at.exception, at.exception
     assert [c for element in at.get("image") for c in element.captions if c] == ["samples at step_00000040"]
     assert at.session_state["train.refreshing"] == (False, False)  # nothing left to change: no 1 s reruns
-    loss = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
-                if "Discriminator losses" in chart.proto.spec)
-    assert decoded(loss["data"][0]["x"]) == [10, 20, 30, 40]
+    assert loss_chart_steps(at) == [[10, 20, 30, 40]]  # an ended job's last rows are read at once
 
 
 def decoded(values) -> list:
