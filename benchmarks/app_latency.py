@@ -588,7 +588,7 @@ def report(results: dict[str, Any]) -> str:
     ]
     for row in results["throughput"]:
         out.append(f"| {row['round']} | {row['viewer']} | {row['job']} | {row['status']} | {fmt(row['images_per_s'])} | "
-                   f"{fmt(row['median_interval'])} | {row['wall_s']:.0f} | {row.get('browser_cpu', float('nan')):.2f} | "
+                   f"{fmt(row['median_interval'])} | {row['wall_s']:.0f} | {row['browser_cpu']:.2f} | "
                    f"{mb(row['worker_kb'])} |")
     by_viewer = {v: [r["images_per_s"] for r in results["throughput"] if r["viewer"] == v and r["images_per_s"]]
                  for v in ("none", "dashboard")}

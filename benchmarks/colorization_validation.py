@@ -16,7 +16,6 @@ Every combination of the L1 weights and chroma resolutions is trained; other set
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 
@@ -30,15 +29,6 @@ from gan_core.training.trainer import train
 TASK = "gray2color"
 SHIPPED_RECIPE = {"ema_decay": 0.999, "seed": 0, "device": "cpu"}
 """The shipped model's settings besides the registry defaults (checkpoints/README.md)."""
-
-
-def parse_setting(text: str) -> tuple[str, object]:
-    """`key=value` with a JSON value where it parses as one (numbers, true/false), else the string."""
-    key, _, value = text.partition("=")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
 
 
 def validate(photo: str, steps: int, settings: dict[str, object]) -> str:
@@ -63,8 +53,9 @@ def main() -> None:
     parser.add_argument("--l1-weights", nargs="+", type=float, default=[100.0])
     parser.add_argument("--chroma-downsample", nargs="+", type=int, default=[1, 4])
     parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--set", dest="settings", action="append", default=[], type=parse_setting,
-                        metavar="KEY=VALUE", help="another TrainConfig setting for every run")
+    parser.add_argument("--set", dest="settings", action="append", default=[], type=lambda text: text.split("=", 1),
+                        metavar="KEY=VALUE", help="another TrainConfig setting for every run (typed and checked "
+                        "by validate_config, as the CLI's flags are)")
     args = parser.parse_args()
     for photo in args.validation:
         for l1_weight in args.l1_weights:
