@@ -22,7 +22,7 @@ from PIL import Image
 from torch import nn
 
 from gan_core.checkpoints import load_generator
-from gan_core.data.embedded_tasks import example_photo, input_filter, synthesised_note
+from gan_core.data.embedded_tasks import example_photo, expectation, input_filter, synthesised_note
 from gan_core.errors import CheckpointError, ConfigError
 from gan_core.nets.colorizer import LightnessKeepingColorizer
 from gan_core.nets.image_to_image import ResnetGenerator, UnetGenerator
@@ -45,6 +45,7 @@ class Translator:
     generators: dict[str, nn.Module]  # "AtoB" (always) and "BtoA" (CycleGAN checkpoints)
     dataset: str = ""
     note: str = ""  # what was synthesised in the training data, if anything
+    expectation: str = ""  # what the model can and cannot do with a new picture, if its task says
 
     @property
     def directions(self) -> list[str]:
@@ -103,7 +104,7 @@ def load_translator(path: str | Path) -> Translator:
         generators = {"AtoB": network}
     title = f"{get_variant(loaded.variant).title} · {loaded.dataset.name} · step {loaded.step}"
     return Translator(title, describe_network(generators["AtoB"]), generators, loaded.dataset.name,
-                      synthesised_note(loaded.dataset.name))
+                      synthesised_note(loaded.dataset.name), expectation(loaded.dataset.name))
 
 
 def load_official_translator(source: str | Path | bytes | BinaryIO, name: str = "official generator") -> Translator:

@@ -64,6 +64,8 @@ except GanStudioError as error:
 st.caption(translator.title)
 if translator.note:
     st.info(f"Synthesised training data: {translator.note}.")
+if translator.expectation:
+    st.info(f"What to expect: {translator.expectation}.")
 
 upload = st.file_uploader("Picture", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"], key="translate.picture")
 st.caption(f"Accepted: {describe_limits(max_bytes=settings.max_upload_bytes)}. Without an upload the held-out cat "

@@ -76,6 +76,22 @@ def test_pix2pix_shows_input_and_output_only(page_env):
     assert not [radio for radio in at.radio if radio.key == "translate.direction"]
 
 
+def test_a_colouriser_says_what_to_expect_of_its_colours_and_a_sketcher_does_not(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path))
+    _save_tiny(tmp_path, "pix2pix", "gray2color")
+    at = open_page()
+    assert "gray2color" in at.selectbox(key="translate.model").value.label
+    expectations = [info.value for info in at.info if info.value.startswith("What to expect")]
+    assert expectations and "learned from six photos" in expectations[0]
+    assert len(image_urls(at)) == 2, "it still translates"
+
+    _save_tiny(tmp_path, "pix2pix", "photo2sketch_paired")
+    (tmp_path / "pix2pix-gray2color.safetensors").unlink()
+    at = open_page()
+    assert not [info for info in at.info if info.value.startswith("What to expect")]
+
+
 def test_page_without_translators_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "none"))

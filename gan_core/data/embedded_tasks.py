@@ -9,7 +9,9 @@ the networks never saw. Crops are drawn with a fixed NumPy seed: the data set is
 one without: in the unpaired task the B domain is the pencil sketch of *other* photos than its A domain,
 so no A image has its B counterpart. (An edges → photo task was tried and dropped: from Canny edges of six
 photos the colours of a held-out scene cannot be inferred, and no model beat the mean image; BENCHMARKS.md.)
-Every synthesised domain is named in `synthesised`, which the pages show.
+Every synthesised domain is named in `synthesised`, which the pages show, and a task whose models cannot do what
+users may expect says so in `expectation`: gray2color's colours do not transfer to new scenes from six photos
+(on held-out photos they score below the grey input's SSIM; BENCHMARKS.md, "Session 9").
 """
 
 from __future__ import annotations
@@ -113,7 +115,8 @@ class EmbeddedTask:
     """One offline task: how each domain is made from a photo and whether A and B are the same scene.
 
     `config_defaults` holds, per variant, the settings this task trains best with; they sit between the
-    variant's defaults and the user's choices (see `VariantSpec.default_config`).
+    variant's defaults and the user's choices (see `VariantSpec.default_config`). `expectation` says what a
+    model trained on the task can and cannot do with a new picture, for the pages to show beside it.
     """
 
     name: str
@@ -123,6 +126,7 @@ class EmbeddedTask:
     aligned: bool
     synthesised: str
     config_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    expectation: str = ""
 
     def load(self, image_size: int, root: str | None = None, train_photos: tuple[str, ...] = TRAIN_PHOTOS,
              held_out_photos: tuple[str, ...] = HELD_OUT_PHOTOS) -> PairedDataset:
@@ -152,7 +156,11 @@ TASKS: dict[str, EmbeddedTask] = {
             "gray2color", "pix2pix: grayscale → colour photo, crops of scikit-image/scikit-learn photos (offline)",
             grayscale, identity, aligned=True,
             synthesised="domain A (grayscale) is computed from the colour photos",
-            config_defaults={"pix2pix": {"keep_lightness": True, "chroma_downsample": 16}}),
+            config_defaults={"pix2pix": {"keep_lightness": True, "chroma_downsample": 16}},
+            expectation="the colours are learned from six photos (a portrait, coffee, a rocket, a temple, a flower, "
+                        "stained cells), so they are plausible guesses, not recovered truth: on photos it never saw "
+                        "they are measurably no closer to the real colours than the grey picture is (BENCHMARKS.md). "
+                        "Every edge comes from your picture's own lightness; only the colour is the model's"),
         EmbeddedTask(
             "photo2sketch", "CycleGAN: colour photos ↔ pencil sketches of other photos, unpaired (offline)",
             identity, pencil_sketch, aligned=False,
@@ -171,6 +179,12 @@ def synthesised_note(dataset_name: str) -> str:
     """What was synthesised in an embedded task, or '' for other data sets (shown by the pages)."""
     task = TASKS.get(dataset_name)
     return task.synthesised if task else ""
+
+
+def expectation(dataset_name: str) -> str:
+    """What a model of an embedded task can do with a new picture, or '' (other data sets, or nothing to say)."""
+    task = TASKS.get(dataset_name)
+    return task.expectation if task else ""
 
 
 def input_filter(dataset_name: str, direction: str) -> tuple[Filter, str] | None:
