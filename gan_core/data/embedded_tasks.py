@@ -158,8 +158,9 @@ TASKS: dict[str, EmbeddedTask] = {
             synthesised="domain A (grayscale) is computed from the colour photos",
             config_defaults={"pix2pix": {"keep_lightness": True, "chroma_downsample": 16}},
             expectation="the colours are learned from six photos (a portrait, coffee, a rocket, a temple, a flower, "
-                        "stained cells), so they are plausible guesses, not recovered truth: on photos it never saw "
-                        "they are measurably no closer to the real colours than the grey picture is (BENCHMARKS.md). "
+                        "stained cells), so they are plausible guesses, not recovered truth: on photos it never saw, "
+                        "their structural similarity (SSIM) to the real photo is no better than the grey picture's "
+                        "(BENCHMARKS.md). "
                         "Every edge comes from your picture's own lightness; only the colour is the model's"),
         EmbeddedTask(
             "photo2sketch", "CycleGAN: colour photos ↔ pencil sketches of other photos, unpaired (offline)",
