@@ -33,5 +33,17 @@ def png_bytes(picture: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def stacked_png(rows: list[bytes]) -> bytes:
+    """PNG rows (as a page shows them, one under another) as one PNG, for a single download."""
+    pictures = [Image.open(io.BytesIO(row)) for row in rows]
+    mode = "RGB" if any(picture.mode != "L" for picture in pictures) else "L"
+    stacked = Image.new(mode, (max(p.width for p in pictures), sum(p.height for p in pictures)), "white")
+    top = 0
+    for picture in pictures:
+        stacked.paste(picture.convert(mode), (0, top))
+        top += picture.height
+    return png_bytes(stacked)
+
+
 def save_png(picture: Image.Image, path: Path) -> None:
     atomic_write(Path(path), lambda target: picture.save(target, format="PNG"))

@@ -4,10 +4,13 @@ The sample grids and the interpolation are separate fragments, so a widget rerun
 every picture is cached by model and inputs.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_shell import run_inside_app
 from gan_core.app_support import conditional_models, interpolation_png, load_model, sample_png
+from gan_core.grids import stacked_png
 
 run_inside_app()
 
@@ -53,9 +56,13 @@ def label_grids(path: str, modified: float, model) -> None:
     seed = int(columns[1].number_input("Seed", 0, 2**31 - 1, 0, key="conditional.seed"))
     if not chosen:
         st.info("Choose at least one label.")
-    for label in chosen:
-        st.image(label_grid(path, modified, model, label, per_label, seed), caption=f"label {classes[label]}",
-                 output_format="PNG")
+        return
+    rows = [label_grid(path, modified, model, label, per_label, seed) for label in chosen]
+    for label, row in zip(chosen, rows):
+        st.image(row, caption=f"label {classes[label]}", output_format="PNG")
+    st.download_button("Download these rows (PNG)", lambda: stacked_png(rows), mime="image/png", on_click="ignore",
+                       file_name=f"{Path(path).stem}-labels-{'-'.join(classes[i] for i in chosen)}-seed{seed}.png",
+                       key="conditional.download")
 
 
 @st.fragment
@@ -66,7 +73,11 @@ def interpolation_row(path: str, modified: float, model) -> None:
     seed_b = int(ends[2].number_input("Seed B", 0, 2**31 - 1, 2, key="conditional.seed_b"))
     label_b = ends[3].selectbox("Label B", labels, index=min(1, len(labels) - 1), format_func=lambda i: classes[i],
                                 key="conditional.label_b")
-    st.image(interpolation(path, modified, model, seed_a, seed_b, label_a, label_b), output_format="PNG")
+    picture = interpolation(path, modified, model, seed_a, seed_b, label_a, label_b)
+    st.image(picture, output_format="PNG")
+    st.download_button("Download the interpolation (PNG)", picture, mime="image/png", on_click="ignore",
+                       file_name=f"{Path(path).stem}-seed{seed_a}-{classes[label_a]}-to-seed{seed_b}-{classes[label_b]}.png",
+                       key="conditional.download_interpolation")
 
 
 label_grids(str(choice.path), choice.modified, model)

@@ -5,6 +5,8 @@ both pictures are cached by model and codes, and the traversal does not depend o
 slider, so moving that one redraws only the large image.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_shell import run_inside_app
@@ -64,9 +66,12 @@ def codes_and_pictures(path: str, modified: float, model) -> None:
         continuous = [st.slider(f"Continuous code {index + 1}", -2.0, 2.0, 0.0, 0.1, key=f"infogan.code{index}")
                       for index in range(layout.continuous)]
         seed = int(st.number_input("Seed", 0, 2**31 - 1, 0, key="infogan.seed"))
+    codes = "-".join([f"cat{category}"] * (category is not None) + [f"{value:+.1f}" for value in continuous])
     with right:
-        st.image(code_picture(path, modified, model, seed, category, tuple(continuous)),
-                 caption="the generator's image for these codes", output_format="PNG")
+        picture = code_picture(path, modified, model, seed, category, tuple(continuous))
+        st.image(picture, caption="the generator's image for these codes", output_format="PNG")
+        st.download_button("Download this image (PNG)", picture, mime="image/png", on_click="ignore",
+                           file_name=f"{Path(path).stem}-{codes}-seed{seed}.png", key="infogan.download")
 
     if layout.continuous and layout.categorical:
         st.subheader("Traversal")
@@ -74,8 +79,11 @@ def codes_and_pictures(path: str, modified: float, model) -> None:
                    "the other codes held at their slider values.")
         code_index = st.selectbox("Sweep code", list(range(layout.continuous)),
                                   format_func=lambda i: f"code {i + 1}", key="infogan.sweep")
-        st.image(traversal_picture(path, modified, model, seed, code_index, traversal_base(continuous, code_index)),
-                 output_format="PNG")
+        traversal = traversal_picture(path, modified, model, seed, code_index, traversal_base(continuous, code_index))
+        st.image(traversal, output_format="PNG")
+        st.download_button("Download the traversal (PNG)", traversal, mime="image/png", on_click="ignore",
+                           file_name=f"{Path(path).stem}-sweep-code{code_index + 1}-seed{seed}.png",
+                           key="infogan.download_traversal")
 
 
 codes_and_pictures(str(choice.path), choice.modified, model)
