@@ -35,7 +35,8 @@ def describe_device(device: torch.device) -> str:
         return f"{torch.cuda.get_device_name(device)} (cuda)"
     if device.type == "mps":
         return "Apple GPU (mps)"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"CPU ({threads} thread{'s' * (threads != 1)})"
 
 
 def has_native_bfloat16(device: torch.device) -> bool:

@@ -92,3 +92,9 @@ def test_a_run_saved_before_precision_existed_resumes_in_float32(tmp_path):
     assert main(["train", "--resume", str(run), "--steps", "3", "--quiet"]) == 0
     assert files.read_json(files.config)["precision"] == "fp32"
     assert load_generator(run / "generator.safetensors").config.precision == "fp32"
+
+
+@pytest.mark.parametrize(("threads", "shown"), [(1, "CPU (1 thread)"), (2, "CPU (2 threads)")])
+def test_the_cpu_is_named_with_its_thread_count_in_good_english(threads, shown, monkeypatch):
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+    assert devices.describe_device(torch.device("cpu")) == shown
