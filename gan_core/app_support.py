@@ -106,8 +106,13 @@ def unpack_dataset_zip(data: bytes) -> tuple[Path, str]:
     return destination, extract_image_zip(data, destination).describe()
 
 
-def dataset_zip_limits() -> str:
-    return ZipLimits().describe()
+TRANSLATION_LAYOUT = ("the official layout: train/ of A|B side-by-side pairs, or trainA/ and trainB/ folders; "
+                      "test/, val/ or testA/ testB/ for held-out images")
+
+
+def dataset_zip_limits(pairs: bool = False) -> str:
+    """What a dataset zip may be, for a single-domain (`pairs` False) or an image-to-image dataset."""
+    return ZipLimits().describe(TRANSLATION_LAYOUT) if pairs else ZipLimits().describe()
 
 
 def new_session_id() -> str:

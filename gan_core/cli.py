@@ -1,4 +1,4 @@
-"""`python -m gan_core ...`: train, sample, evaluate and list variants from a shell.
+"""`python -m gan_core ...`: train, sample, evaluate, translate, and list variants and datasets from a shell.
 
 Errors a user can cause print one line to stderr and exit with status 2; no traceback.
 """
@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("variants", help="list the GAN variants")
+    commands.add_parser("datasets", help="list the datasets, image-to-image ones last")
 
     train = commands.add_parser("train", help="train a variant; writes checkpoints, metrics and samples to --out")
     train.add_argument("--variant", help="variant name (see `variants`)")
@@ -183,10 +184,20 @@ def _variants(_: argparse.Namespace) -> int:
     return 0
 
 
+def _datasets(_: argparse.Namespace) -> int:
+    from gan_core.data.base import describe_datasets
+
+    for pairs, heading in ((False, "images (dcgan, cgan, ...)"), (True, "image-to-image (pix2pix, cyclegan)")):
+        print(heading)
+        for name, description in describe_datasets(pairs=pairs).items():
+            print(f"  {name:23s} {description}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"train": _train, "sample": _sample, "evaluate": _evaluate, "train-judge": _train_judge, "variants": _variants,
-                "translate": _translate}
+                "datasets": _datasets, "translate": _translate}
     try:
         return handlers[args.command](args)
     except GanStudioError as error:

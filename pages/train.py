@@ -10,6 +10,7 @@ import streamlit as st
 
 from app_shell import run_inside_app
 from gan_core.app_support import (
+    TRANSLATION_LAYOUT,
     DeploymentSettings,
     MetricHistory,
     all_variants,
@@ -22,7 +23,8 @@ from gan_core.app_support import (
     unpack_dataset_zip,
 )
 from gan_core.config import FIELD_RULES, config_from_dict
-from gan_core.data.base import describe_datasets
+from gan_core.data.base import dataset_entry, describe_datasets
+from gan_core.data.torchvision_sets import default_root
 from gan_core.errors import GanStudioError
 from gan_core.training.jobs import ACTIVE
 from gan_core.training.run_files import RunFiles
@@ -88,7 +90,6 @@ def curves_figure(title: str, series: dict, log_y: bool):
 
 jobs = job_manager()
 specs = all_variants()
-datasets = describe_datasets()
 
 st.title("Train a GAN")
 if DeploymentSettings.from_env().public:
@@ -102,17 +103,20 @@ variant = st.selectbox("Variant", list(specs), index=list(specs).index("dcgan"),
                        format_func=lambda name: specs[name].title, key="variant")
 spec = specs[variant]
 st.caption(spec.summary)
+datasets = describe_datasets(pairs=spec.image_to_image)  # a translator trains on pairs, a sampler on images
 dataset = st.selectbox("Dataset", list(datasets), index=list(datasets).index(spec.default_config().dataset),
                        format_func=lambda name: f"{name}: {datasets[name]}", key=f"dataset.{variant}")
 defaults = spec.default_config(dataset=dataset).replace(refresh_seconds=APP_REFRESH_SECONDS)
 # A field the dataset sets (gray2color: keep_lightness) gets a widget per dataset, so switching datasets shows its value.
 set_by_dataset = spec.dataset_defaults(dataset)
 
+source = dataset_entry(dataset).source
 unpacked_root = None
-if dataset == "folder":
+if source == "folder":
+    accepted = dataset_zip_limits(pairs=spec.image_to_image)
     archive = st.file_uploader("Upload a zip of your images, or name a folder below", type=["zip"],
-                               key="dataset_zip", help=dataset_zip_limits())
-    st.caption(f"Accepted: {dataset_zip_limits()}. Uploads here are capped at {st.get_option('server.maxUploadSize')} MB; "
+                               key=f"dataset_zip.{dataset}", help=accepted)
+    st.caption(f"Accepted: {accepted}. Uploads here are capped at {st.get_option('server.maxUploadSize')} MB; "
                "for a larger dataset, unpack it yourself and name its folder below.")
     if archive is not None:
         try:
@@ -122,12 +126,15 @@ if dataset == "folder":
             st.error(f"{archive.name}: {error}")
 
 with st.form("new_job"):
-    data_root = st.text_input(
-        "Image folder" if dataset == "folder" else "Download folder (optional)",
-        value=str(unpacked_root) if unpacked_root else ("" if dataset == "folder" else "data"),
-        key=f"data_root.{unpacked_root}",
-        help="a flat folder of images, or one subfolder per class" if dataset == "folder" else None,
-    )
+    data_root = None  # an embedded dataset needs no folder
+    if source == "folder":
+        data_root = st.text_input("Image folder", value=str(unpacked_root or ""), key=f"data_root.{dataset}.{unpacked_root}",
+                                  help=TRANSLATION_LAYOUT if spec.image_to_image else
+                                  "a flat folder of images, or one subfolder per class")
+    elif source == "download":
+        data_root = st.text_input("Download folder (optional)", value="", placeholder=str(default_root()),
+                                  key=f"data_root.{dataset}", help="where the dataset is kept after its first download; "
+                                  f"empty: {default_root()} (or $GAN_STUDIO_DATA), shared with the command line")
     name = st.text_input("Job name", value=f"{spec.name} on {dataset}", key=f"{variant}.{dataset}.name")
     groups = [("Basics", BASIC_FIELDS), ("Optimiser", OPTIMISER_FIELDS), ("Objective", OBJECTIVE_FIELDS),
               ("Networks", NETWORK_FIELDS), ("Logging", BOOKKEEPING_FIELDS)]

@@ -169,6 +169,8 @@ def test_infogan_slider_changes_the_image(app_env):
     assert after[1] == before[1], "the traversal sweeps code 1 itself, so its picture is the cached one"
     at.slider(key="infogan.code1").set_value(-1.0).run()
     assert image_sources(at)[1] != after[1], "code 2 is held at its slider value in the traversal"
+    downloads = [element.proto.label for element in at.get("download_button")]
+    assert downloads == ["Download this image (PNG)", "Download the traversal (PNG)"]
 
 
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"
@@ -198,6 +200,11 @@ def test_conditional_labels_change_the_grids(app_env):
     after = image_sources(at)
     assert len(after) == 2 and after[0] not in before
     assert [caption for element in at.get("image") for caption in element.captions if caption] == ["label 7"]
+    downloads = [element.proto.label for element in at.get("download_button")]
+    assert downloads == ["Download these rows (PNG)", "Download the interpolation (PNG)"]
+    at.multiselect(key="conditional.labels").set_value([]).run()
+    assert [element.proto.label for element in at.get("download_button")] == ["Download the interpolation (PNG)"]
+    at.multiselect(key="conditional.labels").set_value([7]).run()
     models.select_index(1).run()
     assert not at.exception
     assert image_sources(at)[0] != after[0]
@@ -224,6 +231,30 @@ def test_folder_dataset_offers_a_zip_upload_and_states_its_limits(app_env):
     at.selectbox(key="dataset.dcgan").select("folder").run()
     assert not at.exception
     assert any("Accepted: a .zip of PNG" in caption.value for caption in at.caption)
+    assert at.text_input(key="data_root.folder.None").value == ""
+
+
+def test_each_variant_lists_only_the_datasets_it_can_read_and_asks_only_for_the_folder_that_matters(app_env):
+    at = open_page("pages/train.py")
+    sampler_sets = at.selectbox(key="dataset.dcgan").options
+    assert any(option.startswith("digits:") for option in sampler_sets)
+    assert not any(option.startswith(("facades:", "gray2color:", "translation_folder:")) for option in sampler_sets)
+    labels = [box.label for box in at.text_input]
+    assert "Download folder (optional)" not in labels and "Image folder" not in labels, "digits ship with the app"
+
+    at.selectbox(key="variant").select("pix2pix").run()
+    translator_sets = at.selectbox(key="dataset.pix2pix").options
+    assert any(option.startswith("facades:") and "downloads when online" in option for option in translator_sets)
+    assert not any(option.startswith(("digits:", "mnist:")) for option in translator_sets)
+
+    at.selectbox(key="dataset.pix2pix").select("facades").run()
+    download = at.text_input(key="data_root.facades")
+    assert download.label == "Download folder (optional)" and download.value == ""
+
+    at.selectbox(key="dataset.pix2pix").select("translation_folder").run()
+    assert not at.exception
+    assert any("Accepted: a .zip" in caption.value and "trainA/" in caption.value for caption in at.caption)
+    assert at.text_input(key="data_root.translation_folder.None").label == "Image folder"
 
 
 def test_an_uploaded_dataset_zip_is_unpacked_once_under_the_runs_folder(app_env, tmp_path):
@@ -245,11 +276,33 @@ def test_an_uploaded_dataset_zip_is_unpacked_once_under_the_runs_folder(app_env,
         archive.writestr("../escape.png", b"x")
     folder, summary = unpack_dataset_zip(buffer.getvalue())
     assert folder.parent == runs_dir() / "datasets"
-    assert "12 images extracted in 2 classes" in summary
+    assert "12 images extracted in 2 folders (a, b)" in summary
     assert not (folder.parent / "escape.png").exists() and not (runs_dir() / "escape.png").exists()
     assert load_dataset("folder", 16, str(folder)).class_names == ["a", "b"]
     again, summary = unpack_dataset_zip(buffer.getvalue())
     assert again == folder and "before" in summary
+
+
+def test_a_zip_in_the_official_cyclegan_layout_unpacks_to_a_translation_folder(app_env):
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from gan_core.app_support import unpack_dataset_zip
+    from gan_core.data import load_dataset
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for folder, shade, count in (("trainA", 30, 3), ("trainB", 220, 4), ("testA", 30, 1), ("testB", 220, 1)):
+            for i in range(count):
+                picture = io.BytesIO()
+                Image.new("RGB", (20, 20), (shade, shade, shade)).save(picture, format="PNG")
+                archive.writestr(f"horse2zebra/{folder}/{i}.png", picture.getvalue())  # zipped with its folder
+    folder, summary = unpack_dataset_zip(buffer.getvalue())
+    assert "9 images extracted in 4 folders (testA, testB, trainA, trainB)" in summary
+    data = load_dataset("translation_folder", 16, str(folder))
+    assert not data.aligned and (data.images.shape[0], data.targets.shape[0]) == (3, 4)
 
 
 # --- the live dashboard ------------------------------------------------------------------

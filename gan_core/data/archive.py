@@ -72,10 +72,10 @@ class ZipLimits:
     """Images are shrunk to this longest side when stored; training never uses more."""
     min_images: int = MIN_IMAGES
 
-    def describe(self) -> str:
-        """One line for the UI: what a dataset zip may be."""
+    def describe(self, layout: str = "one subfolder per class, or all at the top") -> str:
+        """One line for the UI: what a dataset zip may be (`layout`: how its folders are arranged)."""
         return (
-            f"a .zip of PNG, JPEG, WebP, BMP or GIF images (one subfolder per class, or all at the top), "
+            f"a .zip of PNG, JPEG, WebP, BMP or GIF images ({layout}), "
             f"at least {self.min_images} images, at most {self.max_entries} files, "
             f"{self.max_archive_bytes / MiB:g} MB zipped and {self.max_total_bytes / MiB:g} MB unzipped, "
             f"each image at most {self.max_entry_bytes / MiB:g} MB and {self.max_pixels / 1_000_000:g} megapixels"
@@ -106,8 +106,9 @@ class ExtractSummary:
         return dict(Counter(entry.reason for entry in self.skipped))
 
     def describe(self) -> str:
-        classes = f" in {len(self.class_names)} classes" if self.class_names else ""
-        text = f"{self.images} images extracted{classes}"
+        names = ", ".join(self.class_names[:6]) + (", …" if len(self.class_names) > 6 else "")
+        folders = f" in {len(self.class_names)} folders ({names})" if self.class_names else ""
+        text = f"{self.images} images extracted{folders}"
         if self.skipped:
             parts = ", ".join(f"{count} {reason.value}" for reason, count in self.counts().items())
             text += f"; skipped {len(self.skipped)}: {parts}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 
@@ -69,35 +70,61 @@ class BatchSampler:
 
 
 DatasetLoader = Callable[[int, str | None], ImageDataset]
+DataSource = Literal["embedded", "download", "folder"]
 
 
-def _catalogue() -> dict[str, tuple[str, DatasetLoader]]:
-    from gan_core.data import digits, embedded_tasks, folder, paired, torchvision_sets
+@dataclass(frozen=True)
+class DatasetEntry:
+    """A dataset by name: how to load it, whether it is image-to-image, and what its `data_root` means.
 
-    entries: dict[str, tuple[str, DatasetLoader]] = {
-        "digits": ("scikit-learn handwritten digits (embedded, offline)", digits.load_digits),
-        "folder": ("your own images: a flat folder or one subfolder per class", folder.load_folder),
+    `source` tells a form what to ask for: nothing (embedded), an optional download folder, or the
+    user's own folder (which may come from an uploaded zip).
+    """
+
+    description: str
+    load: DatasetLoader
+    pairs: bool
+    source: DataSource
+
+
+def _catalogue() -> dict[str, DatasetEntry]:
+    from gan_core.data import digits, embedded_tasks, folder, official_translation, paired, torchvision_sets
+
+    entries = {
+        "digits": DatasetEntry("scikit-learn handwritten digits (embedded, offline)", digits.load_digits,
+                               pairs=False, source="embedded"),
+        "folder": DatasetEntry("your own images: a flat folder or one subfolder per class", folder.load_folder,
+                               pairs=False, source="folder"),
     }
     for name, description in torchvision_sets.DESCRIPTIONS.items():
-        entries[name] = (description, torchvision_sets.loader_for(name))
+        entries[name] = DatasetEntry(description, torchvision_sets.loader_for(name), pairs=False, source="download")
     for name, task in embedded_tasks.TASKS.items():
-        entries[name] = (task.description, task.load)
-    entries["translation_folder"] = (
-        "your own image-to-image data: train/ with A|B pairs, or trainA/ trainB/ folders", paired.load_translation_folder)
+        entries[name] = DatasetEntry(task.description, task.load, pairs=True, source="embedded")
+    entries["translation_folder"] = DatasetEntry(
+        "your own image-to-image data: train/ with A|B pairs, or trainA/ trainB/ folders",
+        paired.load_translation_folder, pairs=True, source="folder")
+    for name, official in official_translation.OFFICIAL.items():
+        entries[name] = DatasetEntry(official.description, official_translation.loader_for(name), pairs=True,
+                                     source="download")
     return entries
 
 
-DATASETS = ("digits", "mnist", "fashion_mnist", "kmnist", "cifar10", "folder",
-            "photo2sketch_paired", "gray2color", "photo2sketch", "translation_folder")
+def dataset_names() -> tuple[str, ...]:
+    return tuple(_catalogue())
+
+
+def dataset_entry(name: str) -> DatasetEntry:
+    catalogue = _catalogue()
+    if name not in catalogue:
+        raise DatasetUnavailableError(f"unknown dataset {name!r}; choose one of: {', '.join(catalogue)}")
+    return catalogue[name]
 
 
 def load_dataset(name: str, image_size: int, root: str | None = None) -> ImageDataset:
     """Load a dataset by name at `image_size`×`image_size`. Raises with what to do when it can't."""
-    catalogue = _catalogue()
-    if name not in catalogue:
-        raise DatasetUnavailableError(f"unknown dataset {name!r}; choose one of: {', '.join(catalogue)}")
-    return catalogue[name][1](image_size, root)
+    return dataset_entry(name).load(image_size, root)
 
 
-def describe_datasets() -> dict[str, str]:
-    return {name: description for name, (description, _) in _catalogue().items()}
+def describe_datasets(pairs: bool | None = None) -> dict[str, str]:
+    """Name → description, of every dataset or only the image-to-image (`pairs`) or single-domain ones."""
+    return {name: entry.description for name, entry in _catalogue().items() if pairs is None or entry.pairs == pairs}
