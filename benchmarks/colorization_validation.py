@@ -3,8 +3,9 @@
 The shipped gray2color model is scored on crops of the held-out cat (`translation_quality.py`). Picking its
 settings by that score would make the score optimistic. Here one *training* photo is left out of training
 instead and its crops are scored, with the same table as `translation_quality.py` (the model, the grey
-input itself, the mean training colour, the input's lightness with the mean colour); the cat is in neither
-split. Each setting trains a fresh model with the shipped recipe's other settings, one after another.
+input itself, the mean training colour, the input's lightness with the mean colour), and then the photo
+whole as the translate page colours it (`--whole-picture` there); the cat is in neither split. Each
+setting trains a fresh model with the shipped recipe's other settings, one after another.
 
     python -m benchmarks.colorization_validation --validation coffee astronaut --l1-weights 100 1000 \
         --chroma-downsample 1 4 8 --steps 2000
@@ -19,7 +20,7 @@ import argparse
 import tempfile
 import time
 
-from benchmarks.translation_quality import pix2pix_report
+from benchmarks.translation_quality import pix2pix_report, whole_picture_report
 from gan_core.checkpoints import load_generator
 from gan_core.data.embedded_tasks import TASKS, TRAIN_PHOTOS
 from gan_core.registry import get_variant
@@ -41,9 +42,11 @@ def validate(photo: str, steps: int, settings: dict[str, object]) -> str:
         result = train(config, run_dir, dataset=data)
         if result.status != "finished":
             return f"{settings}: training ended {result.status}"
-        report = pix2pix_report(load_generator(RunFiles(run_dir).generator), data)
+        checkpoint = RunFiles(run_dir).generator
+        report = pix2pix_report(load_generator(checkpoint), data)
+        whole = whole_picture_report(checkpoint, photo)
     return (f"**validation photo {photo}, {steps} steps, {settings}** "
-            f"({time.perf_counter() - started:.0f} s)\n\n{report}")
+            f"({time.perf_counter() - started:.0f} s)\n\n{report}\n\n{whole}")
 
 
 def main() -> None:

@@ -25,23 +25,28 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from torch import nn
 
 from gan_core.checkpoints import LoadedGenerator, load_generator
 from gan_core.data import load_dataset
 from gan_core.data.base import from_unit_range, to_unit_range
+from gan_core.data.embedded_tasks import HELD_OUT_PHOTOS, TASKS
+from gan_core.data.embedded_tasks import photo as photo_named
 from gan_core.data.paired import PairBatchSource, PairedDataset
 from gan_core.errors import GanStudioError
 from gan_core.nets.colorizer import lab_to_rgb, rgb_to_lab
 from gan_core.official import batch_statistics
 from gan_core.registry import get_variant
+from gan_core.translation import MAX_SIDE, load_translator, translate
+from gan_core.uploads import fit_within
 
 BATCH = 16
 CLASSIFIER_SIZE = 64
@@ -117,6 +122,36 @@ def pix2pix_report(model: LoadedGenerator, data: PairedDataset) -> str:
     for name, images in rows:
         psnr, ssim = scores(images, truth_images)
         lines.append(f"| {name} | {psnr:.2f} | {ssim:.3f} |")
+    return "\n".join(lines)
+
+
+def whole_picture_report(path: Path, photo_name: str = HELD_OUT_PHOTOS[0]) -> str:
+    """A held-out photo whole, through the translate page's own path, beside the input itself.
+
+    The crops above are at the training scale; a user uploads a whole picture. For a colouriser this
+    also scores the page's working size against colouring the picture at its full size. `photo_name`:
+    the embedded task's held-out photo, or a validation photo the model was not trained on.
+    """
+    translator = load_translator(path)
+    task = TASKS.get(translator.dataset)
+    if task is None:
+        raise GanStudioError(f"{path.name} was trained on {translator.dataset!r}, not an embedded task with a held-out photo")
+    original = Image.fromarray(photo_named(photo_name))
+    photo = np.asarray(fit_within(original, MAX_SIDE))  # what the page works on
+    truth = task.filter_b(photo).astype(np.float64) / 255
+    rows = [("the translate page", translate(translator, original))]
+    if translator.colour_side:
+        rows.append(("the same, coloured at the picture's full size", translate(replace(translator, colour_side=None), original)))
+    height, width = truth.shape[:2]
+    lines = [f"{translator.title}: the held-out photo {photo_name} whole, {width}×{height}", "", "| prediction | PSNR (dB) | SSIM |",
+             "|---|---|---|"]
+    predictions = [(name, np.asarray(result.output, dtype=np.float64) / 255) for name, result in rows]
+    predictions.append(("input itself", task.filter_a(photo).astype(np.float64) / 255))
+    for name, image in predictions:
+        psnr, ssim = scores(image[None], truth[None])
+        lines.append(f"| {name} | {psnr:.2f} | {ssim:.3f} |")
+    if rows[0][1].prepared:
+        lines += ["", f"The page's note: {rows[0][1].prepared}."]
     return "\n".join(lines)
 
 
@@ -288,7 +323,15 @@ def main() -> None:
     parser.add_argument("--classifier-steps", type=int, default=CLASSIFIER_STEPS,
                         help=f"CycleGAN: training steps of the domain classifier (default {CLASSIFIER_STEPS})")
     parser.add_argument("--seed", type=int, default=CLASSIFIER_SEED, help="CycleGAN: the domain classifier's seed")
+    parser.add_argument("--whole-picture", action="store_true",
+                        help="pix2pix on an embedded task: score the held-out photo whole, as the translate page shows it")
     args = parser.parse_args()
+    if args.whole_picture:
+        try:
+            print(whole_picture_report(args.checkpoint))
+        except GanStudioError as error:
+            parser.error(str(error))
+        return
     try:
         model = load_generator(args.checkpoint)
     except GanStudioError as error:

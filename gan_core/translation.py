@@ -7,6 +7,9 @@ size rounding and pix2pix's batch statistics for both kinds of file.
 Large pictures are shrunk first, never tiled: the longest side is brought down to `MAX_SIDE` pixels
 (aspect ratio kept), which bounds memory and time on a 2-core CPU; tiles would show seams where
 instance and batch norm see different statistics.
+
+A colouriser trained here on an embedded task (pix2pix on gray2color) computes its colour at the scale of
+its training crops and puts it on the picture's own full-size lightness (`embedded_tasks.working_side`).
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from PIL import Image
 from torch import nn
 
 from gan_core.checkpoints import load_generator
-from gan_core.data.embedded_tasks import example_photo, expectation, input_filter, synthesised_note
+from gan_core.data.embedded_tasks import example_photo, expectation, input_filter, synthesised_note, working_side
 from gan_core.errors import CheckpointError, ConfigError
-from gan_core.nets.colorizer import LightnessKeepingColorizer
+from gan_core.nets.colorizer import LightnessKeepingColorizer, with_lightness_of
 from gan_core.nets.image_to_image import ResnetGenerator, UnetGenerator
 from gan_core.official import OfficialArch, load_official_generator, translate_image
 from gan_core.registry import get_variant
@@ -46,6 +49,7 @@ class Translator:
     dataset: str = ""
     note: str = ""  # what was synthesised in the training data, if anything
     expectation: str = ""  # what the model can and cannot do with a new picture, if its task says
+    colour_side: int | None = None  # a colouriser's working size (longest side), if it has one; see `translate`
 
     @property
     def directions(self) -> list[str]:
@@ -103,8 +107,11 @@ def load_translator(path: str | Path) -> Translator:
     else:
         generators = {"AtoB": network}
     title = f"{get_variant(loaded.variant).title} · {loaded.dataset.name} · step {loaded.step}"
+    colour_side = None
+    if isinstance(network, LightnessKeepingColorizer):
+        colour_side = working_side(loaded.dataset.name, loaded.config.image_size)
     return Translator(title, describe_network(generators["AtoB"]), generators, loaded.dataset.name,
-                      synthesised_note(loaded.dataset.name), expectation(loaded.dataset.name))
+                      synthesised_note(loaded.dataset.name), expectation(loaded.dataset.name), colour_side)
 
 
 def load_official_translator(source: str | Path | bytes | BinaryIO, name: str = "official generator") -> Translator:
@@ -139,12 +146,31 @@ def translate(translator: Translator, picture: Image.Image, direction: Direction
         make_input, prepared = derive
         source = Image.fromarray(make_input(np.asarray(source)))
     with torch.no_grad():
-        output = translate_image(translator.generators[direction], translator.arch, source)
+        if translator.colour_side and max(source.size) > translator.colour_side:
+            output = _coloured_at(translator, source, translator.colour_side)
+            prepared = "; ".join(filter(None, [prepared, (
+                f"its colour was computed at {translator.colour_side} px, the scale of the training crops, and "
+                "enlarged; the lightness is your picture's own, at full size")]))
+        else:
+            output = translate_image(translator.generators[direction], translator.arch, source)
         reconstruction = None
         if translator.has_cycle:
             back = "BtoA" if direction == "AtoB" else "AtoB"
             reconstruction = translate_image(translator.generators[back], translator.arch, output.convert("RGB"))
     return Translation(source, output, reconstruction, shrunk_from, prepared)
+
+
+def _coloured_at(translator: Translator, source: Image.Image, side: int) -> Image.Image:
+    """Colour `source` at `side` px (longest side) and put that colour on its full-size lightness.
+
+    A colouriser run on a picture much larger than its training crops sees every texture magnified and
+    paints patches the size of a texture (on the 451-px held-out cat: green and blue fur; BENCHMARKS.md).
+    """
+    small = translate_image(translator.generators["AtoB"], translator.arch, fit_within(source, side))
+    as_tensor = [torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).permute(2, 0, 1)[None]
+                 for image in (source, small)]
+    rgb = with_lightness_of(*as_tensor)[0].permute(1, 2, 0).mul(255).round().to(torch.uint8).numpy()
+    return Image.fromarray(rgb)
 
 
 def example_picture() -> Image.Image:

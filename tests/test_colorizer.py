@@ -118,6 +118,41 @@ def test_pix2pix_trains_with_kept_lightness_and_reloads_and_translates(precision
     assert np.abs(lightness_out - lightness_in).mean() < 2.0, "the picture keeps its lightness"
 
 
+def test_a_small_colouring_enlarged_keeps_the_big_pictures_lightness_and_takes_its_colour():
+    from gan_core.nets.colorizer import with_lightness_of
+
+    picture = torch.rand(1, 3, 40, 60, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 0.6 + 0.2
+    coloured = torch.tensor([0.7, 0.45, 0.3], dtype=torch.float64).reshape(1, 3, 1, 1).expand(1, 3, 10, 15)
+    result = rgb_to_lab(with_lightness_of(picture, coloured))
+    assert result.shape == (1, 3, 40, 60)
+    torch.testing.assert_close(result[:, 0], rgb_to_lab(picture)[:, 0], atol=0.5, rtol=0)  # every edge kept
+    wanted = rgb_to_lab(coloured)[0, 1:, 0, 0]
+    assert (result[0, 1:].mean((1, 2)) - wanted).abs().max() < 1.5, "the small picture's colour, enlarged"
+
+
+def test_a_colouriser_colours_a_large_picture_at_its_training_scale_and_says_so(tmp_path):
+    from gan_core.checkpoints import DatasetInfo, save_generator
+
+    for dataset in ("gray2color", "photo2sketch_paired"):
+        config = config_for("pix2pix", image_size=32, width=8, dataset=dataset)
+        model = get_variant("pix2pix").model_class(config, (3, 32, 32), 0)
+        save_generator(tmp_path / f"{dataset}.safetensors", model.generator, config, None,
+                       DatasetInfo(dataset, (3, 32, 32), []), 1)
+    colouriser = load_translator(tmp_path / "gray2color.safetensors")
+    assert colouriser.colour_side == 96, "3 × its image size: the scale of the embedded task's training crops"
+    assert load_translator(tmp_path / "photo2sketch_paired.safetensors").colour_side is None, "a sketcher draws at full size"
+
+    stripes = np.zeros((150, 200, 3), np.uint8)
+    stripes[:, ::4] = 230  # one-pixel detail that a 96-px working size could not keep by itself
+    large = translate(colouriser, Image.fromarray(stripes))
+    assert large.output.size == (200, 150) and "computed at 96 px" in large.prepared
+    lightness_in = rgb2lab(np.asarray(large.source) / 255.0)[..., 0]
+    lightness_out = rgb2lab(np.asarray(large.output) / 255.0)[..., 0]
+    assert np.abs(lightness_out - lightness_in).mean() < 2.0, "the lightness is the picture's own, stripes included"
+    small = translate(colouriser, Image.fromarray(stripes[:60, :80]))
+    assert "computed at" not in small.prepared, "a picture within the working size is coloured as it is"
+
+
 def test_the_mean_colour_baseline_keeps_each_lightness_and_paints_one_colour():
     from benchmarks.translation_quality import with_mean_chroma
 

@@ -93,5 +93,26 @@ def test_colourisation_validation_trains_without_its_photo_and_scores_that_photo
     report = validate("coffee", 2, settings)
     assert "validation photo coffee" in report and "'chroma_downsample': 4" in report
     assert "| pix2pix |" in report and "| input itself |" in report and "mean training colour" in report
+    assert "the held-out photo coffee whole, 512×341" in report, "and the photo whole, fitted as the page fits it"
+    assert "| the translate page |" in report and "coloured at the picture's full size" in report
     default, fold = (TASKS["gray2color"].load(32, **split) for split in ({}, {"held_out_photos": ("coffee",)}))
     assert not torch.equal(default.test_targets, fold.test_targets), "the fold is scored on coffee, not on the cat"
+
+
+def test_the_whole_picture_score_is_the_pages_translation_of_the_held_out_photo(tmp_path):
+    from benchmarks.translation_quality import whole_picture_report
+    from gan_core.checkpoints import DatasetInfo, save_generator
+    from gan_core.errors import GanStudioError
+    from gan_core.registry import config_for, get_variant
+
+    for dataset in ("photo2sketch_paired", "translation_folder"):
+        config = config_for("pix2pix", image_size=32, width=8, dataset=dataset)
+        model = get_variant("pix2pix").model_class(config, (3, 32, 32), 0)
+        save_generator(tmp_path / f"{dataset}.safetensors", model.generator, config, None,
+                       DatasetInfo(dataset, (3, 32, 32), []), 1)
+    report = whole_picture_report(tmp_path / "photo2sketch_paired.safetensors")
+    assert "held-out photo chelsea whole, 451×300" in report
+    assert "| the translate page |" in report and "| input itself | 5.6" in report, "the photo against its sketch"
+    assert "full size" not in report, "a sketcher has no working size to compare"
+    with pytest.raises(GanStudioError, match="not an embedded task"):
+        whole_picture_report(tmp_path / "translation_folder.safetensors")

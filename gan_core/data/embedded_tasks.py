@@ -188,6 +188,16 @@ def expectation(dataset_name: str) -> str:
     return task.expectation if task else ""
 
 
+def working_side(dataset_name: str, image_size: int) -> int | None:
+    """The longest side at which a picture looks as this task's training crops did; None for other data sets.
+
+    Training crops are windows of 2·image_size pixels of photos about 600 px across (the training photos'
+    mean longest side is 590), taken at SCALES and shrunk to image_size: one training pixel spans 2/s photo
+    pixels. At the middle scale (0.7) a photo is then 600·0.7/2 ≈ 3·image_size training pixels across.
+    """
+    return 3 * image_size if dataset_name in TASKS else None
+
+
 def input_filter(dataset_name: str, direction: str) -> tuple[Filter, str] | None:
     """How to make a translator's input from an ordinary photo, as its training data was made.
 

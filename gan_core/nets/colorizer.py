@@ -64,6 +64,17 @@ def smooth_chroma(chroma: torch.Tensor, factor: int) -> torch.Tensor:
     return F.interpolate(blocks, size=chroma.shape[-2:], mode="bilinear", align_corners=False)
 
 
+def with_lightness_of(picture: torch.Tensor, coloured: torch.Tensor) -> torch.Tensor:
+    """`picture`'s own L* with the chroma of `coloured`, a smaller colouring of it, enlarged bilinearly.
+
+    Both (N, 3, H, W) sRGB in [0, 1]. Lets a colouriser work at the scale it was trained at while every
+    edge of a larger picture stays sharp: chroma is smooth (see `smooth_chroma`), lightness is not.
+    """
+    lightness = rgb_to_lab(picture)[:, :1]
+    chroma = F.interpolate(rgb_to_lab(coloured)[:, 1:], size=picture.shape[-2:], mode="bilinear", align_corners=False)
+    return lab_to_rgb(torch.cat([lightness, chroma], 1))
+
+
 class LightnessKeepingColorizer(nn.Module):
     """RGB in, RGB out (both in [-1, 1]); inside, a U-Net predicts a*, b* from L*, and L* is kept.
 
