@@ -1,9 +1,13 @@
-"""Shared fixtures: a small slice of the embedded digits so training tests run in seconds."""
+"""Shared fixtures and helpers: a small slice of the embedded digits, untrained translator checkpoints."""
+
+from pathlib import Path
 
 import pytest
 import torch
 
+from gan_core.checkpoints import DatasetInfo, save_generator
 from gan_core.data.digits import load_digits
+from gan_core.registry import config_for, get_variant
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +20,13 @@ def digits16():
 def _fixed_threads():
     torch.set_num_threads(2)
     yield
+
+
+def save_untrained_translator(folder: Path, variant: str, dataset: str) -> Path:
+    """A 32×32, width-8 pix2pix or CycleGAN checkpoint as if trained on `dataset` (0 steps): fast to load and run."""
+    config = config_for(variant, image_size=32, width=8, dataset=dataset, extra={"n_blocks": 1})
+    torch.manual_seed(0)
+    model = get_variant(variant).model_class(config, (3, 32, 32), 0)
+    path = folder / f"{variant}-{dataset}.safetensors"
+    save_generator(path, model.generator, config, None, DatasetInfo(dataset, (3, 32, 32), []), 1)
+    return path

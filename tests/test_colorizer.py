@@ -131,16 +131,12 @@ def test_a_small_colouring_enlarged_keeps_the_big_pictures_lightness_and_takes_i
 
 
 def test_a_colouriser_colours_a_large_picture_at_its_training_scale_and_says_so(tmp_path):
-    from gan_core.checkpoints import DatasetInfo, save_generator
+    from conftest import save_untrained_translator
 
-    for dataset in ("gray2color", "photo2sketch_paired"):
-        config = config_for("pix2pix", image_size=32, width=8, dataset=dataset)
-        model = get_variant("pix2pix").model_class(config, (3, 32, 32), 0)
-        save_generator(tmp_path / f"{dataset}.safetensors", model.generator, config, None,
-                       DatasetInfo(dataset, (3, 32, 32), []), 1)
-    colouriser = load_translator(tmp_path / "gray2color.safetensors")
+    colouriser = load_translator(save_untrained_translator(tmp_path, "pix2pix", "gray2color"))
     assert colouriser.colour_side == 96, "3 × its image size: the scale of the embedded task's training crops"
-    assert load_translator(tmp_path / "photo2sketch_paired.safetensors").colour_side is None, "a sketcher draws at full size"
+    sketcher = load_translator(save_untrained_translator(tmp_path, "pix2pix", "photo2sketch_paired"))
+    assert sketcher.colour_side is None, "a sketcher draws at full size"
 
     stripes = np.zeros((150, 200, 3), np.uint8)
     stripes[:, ::4] = 230  # one-pixel detail that a 96-px working size could not keep by itself

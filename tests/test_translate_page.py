@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import save_untrained_translator
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from gan_core.checkpoints import DatasetInfo, save_generator
 from gan_core.errors import CheckpointError, ConfigError
-from gan_core.registry import config_for, get_variant
+from gan_core.registry import config_for
 from gan_core.translation import MAX_SIDE, load_official_translator, load_translator, translate
 
 torch.set_num_threads(1)
@@ -21,20 +21,11 @@ torch.set_num_threads(1)
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "translate.py")
 
 
-def _save_tiny(folder: Path, variant: str, dataset: str) -> Path:
-    config = config_for(variant, image_size=32, width=8, dataset=dataset, extra={"n_blocks": 1})
-    torch.manual_seed(0)
-    model = get_variant(variant).model_class(config, (3, 32, 32), 0)
-    path = folder / f"{variant}-{dataset}.safetensors"
-    save_generator(path, model.generator, config, None, DatasetInfo(dataset, (3, 32, 32), []), 1)
-    return path
-
-
 @pytest.fixture(scope="module")
 def translators(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("checkpoints")
-    _save_tiny(folder, "cyclegan", "photo2sketch")
-    _save_tiny(folder, "pix2pix", "photo2sketch_paired")
+    save_untrained_translator(folder, "cyclegan", "photo2sketch")
+    save_untrained_translator(folder, "pix2pix", "photo2sketch_paired")
     return folder
 
 
@@ -79,14 +70,14 @@ def test_pix2pix_shows_input_and_output_only(page_env):
 def test_a_colouriser_says_what_to_expect_of_its_colours_and_a_sketcher_does_not(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path))
-    _save_tiny(tmp_path, "pix2pix", "gray2color")
+    save_untrained_translator(tmp_path, "pix2pix", "gray2color")
     at = open_page()
     assert "gray2color" in at.selectbox(key="translate.model").value.label
     expectations = [info.value for info in at.info if info.value.startswith("What to expect")]
     assert expectations and "learned from six photos" in expectations[0]
     assert len(image_urls(at)) == 2, "it still translates"
 
-    _save_tiny(tmp_path, "pix2pix", "photo2sketch_paired")
+    save_untrained_translator(tmp_path, "pix2pix", "photo2sketch_paired")
     (tmp_path / "pix2pix-gray2color.safetensors").unlink()
     at = open_page()
     assert not [info for info in at.info if info.value.startswith("What to expect")]

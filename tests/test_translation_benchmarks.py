@@ -100,19 +100,14 @@ def test_colourisation_validation_trains_without_its_photo_and_scores_that_photo
 
 
 def test_the_whole_picture_score_is_the_pages_translation_of_the_held_out_photo(tmp_path):
-    from benchmarks.translation_quality import whole_picture_report
-    from gan_core.checkpoints import DatasetInfo, save_generator
-    from gan_core.errors import GanStudioError
-    from gan_core.registry import config_for, get_variant
+    from conftest import save_untrained_translator
 
-    for dataset in ("photo2sketch_paired", "translation_folder"):
-        config = config_for("pix2pix", image_size=32, width=8, dataset=dataset)
-        model = get_variant("pix2pix").model_class(config, (3, 32, 32), 0)
-        save_generator(tmp_path / f"{dataset}.safetensors", model.generator, config, None,
-                       DatasetInfo(dataset, (3, 32, 32), []), 1)
-    report = whole_picture_report(tmp_path / "photo2sketch_paired.safetensors")
+    from benchmarks.translation_quality import whole_picture_report
+    from gan_core.errors import GanStudioError
+
+    report = whole_picture_report(save_untrained_translator(tmp_path, "pix2pix", "photo2sketch_paired"))
     assert "held-out photo chelsea whole, 451×300" in report
     assert "| the translate page |" in report and "| input itself | 5.6" in report, "the photo against its sketch"
     assert "full size" not in report, "a sketcher has no working size to compare"
     with pytest.raises(GanStudioError, match="not an embedded task"):
-        whole_picture_report(tmp_path / "translation_folder.safetensors")
+        whole_picture_report(save_untrained_translator(tmp_path, "pix2pix", "translation_folder"))
