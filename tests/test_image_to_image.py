@@ -76,6 +76,22 @@ def test_aligned_layout_splits_a_left_b_right(aligned_folder):
     assert (total - 255).abs().float().mean() < 3, "B is the negative of A, pair by pair"
 
 
+def test_a_folder_larger_than_the_memory_budget_is_read_in_part_and_says_so(aligned_folder, unpaired_folder,
+                                                                             monkeypatch):
+    from gan_core.data import paired
+
+    monkeypatch.setattr(paired, "TRAIN_BUDGET_BYTES", 3 * 3 * 36 * 36)  # three 36×36 images (32 px is stored at 36)
+    whole_budget = load_translation_folder(32, str(aligned_folder))
+    assert whole_budget.images.shape[0] == 3 and whole_budget.targets.shape[0] == 3
+    assert "the first 3 of 4 training images by name" in whole_budget.description
+    assert whole_budget.test_images.shape[0] == 2, "held-out images are not part of the training budget"
+    unpaired = load_translation_folder(32, str(unpaired_folder))
+    assert (unpaired.images.shape[0], unpaired.targets.shape[0]) == (3, 3)
+    assert "the first 6 of 8 training images" in unpaired.description
+    monkeypatch.setattr(paired, "TRAIN_BUDGET_BYTES", 10**9)
+    assert "first" not in load_translation_folder(32, str(aligned_folder)).description
+
+
 def test_unpaired_layout_reads_four_folders(unpaired_folder):
     dataset = load_translation_folder(16, str(unpaired_folder))
     assert not dataset.aligned

@@ -25,6 +25,11 @@ from gan_core.errors import DatasetUnavailableError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 MIN_TRAIN_IMAGES = 2
+TRAIN_BUDGET_BYTES = 2 * 1024**3
+"""Most memory one domain's stored training images may take; a larger folder is read in part, by file name, and
+the data set's description says so (edges2handbags has 137k pairs: 4 GiB per domain at 64 px, 67 at 256)."""
+HELD_OUT_LIMIT = 512
+"""Held-out images read per domain: previews and scores need few."""
 
 
 def load_size(image_size: int) -> int:
@@ -133,29 +138,48 @@ def _read_rgb(path: Path) -> torch.Tensor | None:
     return torch.from_numpy(array.copy()).permute(2, 0, 1)
 
 
-def _squares(images: list[torch.Tensor], size: int) -> torch.Tensor:
-    """Centre-crop each image to a square and resize to `size`, stacked into one uint8 tensor."""
-    return torch.cat([resize_uint8(center_crop_square(image)[None], size) for image in images])
+def _square(image: torch.Tensor, size: int) -> torch.Tensor:
+    """Centre-crop one (3, H, W) image to a square and resize it to (1, 3, size, size) uint8."""
+    return resize_uint8(center_crop_square(image)[None], size)
 
 
-def _read_aligned(folder: Path, size: int) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """Split each A|B image into its halves (A left, B right); None when the folder has none."""
+def train_limit(size: int) -> int:
+    """How many training images of one domain fit `TRAIN_BUDGET_BYTES` when stored at size×size."""
+    return max(MIN_TRAIN_IMAGES, TRAIN_BUDGET_BYTES // (3 * size * size))
+
+
+def _read_aligned(folder: Path, size: int, limit: int) -> tuple[torch.Tensor, torch.Tensor, int] | None:
+    """Split A|B images into their halves (A left, B right), the first `limit` by name: (A, B, files in the folder).
+
+    Each image is shrunk as it is read, so memory holds stored squares only, never a folder of full pictures.
+    None when the folder has no readable image.
+    """
+    files = _image_files(folder)
     halves_a, halves_b = [], []
-    for path in _image_files(folder):
+    for path in files:
+        if len(halves_a) == limit:
+            break
         image = _read_rgb(path)
         if image is None or image.shape[-1] < 2:
             continue
         half = image.shape[-1] // 2
-        halves_a.append(image[..., :half])
-        halves_b.append(image[..., half:2 * half])
+        halves_a.append(_square(image[..., :half], size))
+        halves_b.append(_square(image[..., half:2 * half], size))
     if not halves_a:
         return None
-    return _squares(halves_a, size), _squares(halves_b, size)
+    return torch.cat(halves_a), torch.cat(halves_b), len(files)
 
 
-def _read_domain(folder: Path, size: int) -> torch.Tensor | None:
-    images = [image for path in _image_files(folder) if (image := _read_rgb(path)) is not None]
-    return _squares(images, size) if images else None
+def _read_domain(folder: Path, size: int, limit: int) -> tuple[torch.Tensor, int] | None:
+    """The first `limit` readable images of `folder` by name, stored at size×size: (images, files in the folder)."""
+    files = _image_files(folder)
+    images = []
+    for path in files:
+        if len(images) == limit:
+            break
+        if (image := _read_rgb(path)) is not None:
+            images.append(_square(image, size))
+    return (torch.cat(images), len(files)) if images else None
 
 
 def _too_few(root: Path, what: str) -> DatasetUnavailableError:
@@ -164,32 +188,40 @@ def _too_few(root: Path, what: str) -> DatasetUnavailableError:
         "train/ (and val/ or test/) with A|B side-by-side images, or trainA/ trainB/ testA/ testB/ folders")
 
 
+def _budget_note(read: int, total: int) -> str:
+    return f"; the first {read:,} of {total:,} training images by name (the memory budget)" if read < total else ""
+
+
 def load_aligned_folder(root: Path, image_size: int) -> PairedDataset:
     """pix2pix layout: root/train/*.png with A left and B right; held out from test/, else val/."""
     stored = load_size(image_size)
-    train = _read_aligned(root / "train", stored)
+    train = _read_aligned(root / "train", stored, train_limit(stored))
     if train is None or train[0].shape[0] < MIN_TRAIN_IMAGES:
         raise _too_few(root, "train/")
-    held_out = _read_aligned(root / "test", image_size) or _read_aligned(root / "val", image_size)
-    if held_out is None:  # no held-out folder: evaluate on the first training pairs, said in the description
-        held_out = (resize_uint8(train[0][:8], image_size), resize_uint8(train[1][:8], image_size))
-    return make_paired_dataset(root.name, train[0], train[1], held_out[0], held_out[1], image_size, aligned=True,
-                               description=f"aligned A|B pairs from {root}")
+    train_a, train_b, total = train
+    held_out = (_read_aligned(root / "test", image_size, HELD_OUT_LIMIT)
+                or _read_aligned(root / "val", image_size, HELD_OUT_LIMIT))
+    if held_out is None:  # no held-out folder: evaluate on the first training pairs
+        held_out = resize_uint8(train_a[:8], image_size), resize_uint8(train_b[:8], image_size), 0
+    return make_paired_dataset(root.name, train_a, train_b, held_out[0], held_out[1], image_size, aligned=True,
+                               description=f"aligned A|B pairs from {root}{_budget_note(len(train_a), total)}")
 
 
 def load_unpaired_folder(root: Path, image_size: int) -> PairedDataset:
     """CycleGAN layout: root/trainA, trainB (and testA, testB) folders of unrelated images."""
     stored = load_size(image_size)
-    train_a, train_b = _read_domain(root / "trainA", stored), _read_domain(root / "trainB", stored)
-    for domain, images in (("trainA/", train_a), ("trainB/", train_b)):
-        if images is None or images.shape[0] < MIN_TRAIN_IMAGES:
-            raise _too_few(root, domain)
-    test_a = _read_domain(root / "testA", image_size)
-    test_b = _read_domain(root / "testB", image_size)
-    test_a = test_a if test_a is not None else resize_uint8(train_a[:8], image_size)
-    test_b = test_b if test_b is not None else resize_uint8(train_b[:8], image_size)
-    return make_paired_dataset(root.name, train_a, train_b, test_a, test_b, image_size, aligned=False,
-                               description=f"unpaired domains A and B from {root}")
+    train = {domain: _read_domain(root / domain, stored, train_limit(stored)) for domain in ("trainA", "trainB")}
+    for domain, read in train.items():
+        if read is None or read[0].shape[0] < MIN_TRAIN_IMAGES:
+            raise _too_few(root, f"{domain}/")
+    (train_a, total_a), (train_b, total_b) = train["trainA"], train["trainB"]
+    held_out = []
+    for domain, fallback in (("testA", train_a), ("testB", train_b)):
+        read = _read_domain(root / domain, image_size, HELD_OUT_LIMIT)
+        held_out.append(read[0] if read is not None else resize_uint8(fallback[:8], image_size))
+    note = _budget_note(len(train_a) + len(train_b), total_a + total_b)
+    return make_paired_dataset(root.name, train_a, train_b, held_out[0], held_out[1], image_size, aligned=False,
+                               description=f"unpaired domains A and B from {root}{note}")
 
 
 def load_translation_folder(image_size: int, root: str | None = None) -> PairedDataset:
