@@ -120,3 +120,11 @@ def test_worker_failure_is_reported(tmp_path):
     assert "Traceback" not in job.message and job.message
     with pytest.raises(GanStudioError, match="no checkpoint"):
         jobs.resume(job_id)
+
+
+def test_until_the_first_step_the_jobs_table_says_what_is_loading_and_that_a_download_takes_time():
+    from gan_core.training.worker import loading_message
+
+    assert loading_message("digits") == "loading digits"
+    assert "downloaded" in loading_message("facades") and "downloaded" in loading_message("mnist")
+    assert loading_message("no_such_set") == "loading the dataset"

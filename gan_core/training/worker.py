@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from gan_core.data.base import dataset_entry
 from gan_core.errors import GanStudioError
 from gan_core.training.jobs import JobManager, process_start_time
 from gan_core.training.run_files import RunFiles
@@ -63,6 +64,15 @@ def describe_failure(error: BaseException) -> str:
     return "".join(tail).strip()[-600:]
 
 
+def loading_message(dataset: str) -> str:
+    """What the jobs table says until the first step: loading a large or downloaded set takes a while."""
+    try:
+        downloads = dataset_entry(dataset).source == "download"
+    except GanStudioError:
+        return "loading the dataset"
+    return f"loading {dataset}" + (" (the first time, it is downloaded: minutes for the larger sets)" if downloads else "")
+
+
 def run_job(runs_dir: Path, job_id: str) -> str:
     """Train the job to its end and record how it ended; returns the final status."""
     jobs = JobManager(runs_dir)
@@ -71,6 +81,7 @@ def run_job(runs_dir: Path, job_id: str) -> str:
     result: RunResult | None = None
     try:
         job = jobs.get(job_id)
+        jobs.update(job_id, message=loading_message(job.config.dataset))
         files = RunFiles(jobs.run_dir(job_id))
         trainer = Trainer(job.config, files.root, [JobCallback(jobs, job_id)])
         result = trainer.run(resume=files.resume.is_file())
