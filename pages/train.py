@@ -244,6 +244,8 @@ def jobs_panel() -> None:
                       disabled=job.status == "running")
     if "job_error" in st.session_state:
         st.error(st.session_state.pop("job_error"))
+    with st.expander("Log: what the job's process printed (downloads, warnings, errors)"):
+        st.code(jobs.log_tail(job.id, lines=30) or "nothing yet", language=None)
     generator = jobs.generator_path(job.id)
     if job.status == "finished" and generator is not None:  # read only when clicked, not on every refresh
         actions[3].download_button("Download generator", generator.read_bytes, file_name=f"{job.id}.safetensors",

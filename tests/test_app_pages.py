@@ -119,6 +119,8 @@ def test_train_runs_a_tiny_job_to_the_end(app_env):
     assert image_sources(at), "the latest sample grid is shown"
     assert any(element.proto.label == "Download generator" for element in at.get("download_button"))
     assert at.button(key="job.resume").disabled and at.button(key="job.cancel").disabled
+    log = next(element for element in at.expander if element.label.startswith("Log:"))
+    assert ": training on CPU" in log.code[0].value, "what the worker printed, as it printed it"
 
     at.button(key="job.delete").click().run()
     assert not at.exception

@@ -128,3 +128,15 @@ def test_until_the_first_step_the_jobs_table_says_what_is_loading_and_that_a_dow
     assert loading_message("digits") == "loading digits"
     assert "downloaded" in loading_message("facades") and "downloaded" in loading_message("mnist")
     assert loading_message("no_such_set") == "loading the dataset"
+
+
+def test_the_log_tail_reads_only_the_end_and_shows_a_progress_bar_at_its_latest(tmp_path):
+    jobs = JobManager(tmp_path)
+    job_id = jobs.submit(tiny(3))
+    log = jobs.run_dir(job_id) / "log.txt"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    bar = "".join(f"\rdownloading facades.tar.gz: {percent}%" for percent in range(0, 101, 10))
+    log.write_text("x" * 100_000 + "\nstarting\n" + bar + "\n\njob done\n")
+    assert jobs.log_tail(job_id).splitlines() == ["starting", "downloading facades.tar.gz: 100%", "job done"]
+    assert jobs.log_tail(job_id, lines=1) == "job done"
+    assert jobs.log_tail("no-such-job") == ""

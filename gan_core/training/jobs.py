@@ -220,13 +220,22 @@ class JobManager:
         path = RunFiles(self.run_dir(job_id)).generator
         return path if path.is_file() else None
 
-    def log_tail(self, job_id: str, lines: int = 40) -> str:
+    def log_tail(self, job_id: str, lines: int = 40, max_bytes: int = 64 * 1024) -> str:
+        """The last `lines` lines of the job's log, read from its last `max_bytes` only (the page reads it often).
+
+        A progress bar redraws its line with carriage returns; only its latest state is kept.
+        """
         path = self.run_dir(job_id) / LOG_FILE
         try:
-            text = path.read_text(errors="replace")
+            with open(path, "rb") as log:
+                start = max(0, log.seek(0, os.SEEK_END) - max_bytes)
+                log.seek(start)
+                text = log.read().decode(errors="replace")
         except OSError:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+        text_lines = text.split("\n")[1 if start else 0:]  # a cut-off first line is left out
+        readable = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in text_lines]
+        return "\n".join([line for line in readable if line.strip()][-lines:])
 
     # --- commands -----------------------------------------------------------------------
     def submit(self, config: TrainConfig, name: str | None = None, session: str | None = None) -> str:
