@@ -1,5 +1,7 @@
 """Image-to-image translation: one picture through a pix2pix or CycleGAN generator, ours or official."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_shell import run_inside_app
@@ -22,6 +24,12 @@ def cached_translator(path: str, modified: float):
 @st.cache_resource(show_spinner="Importing the official generator…", max_entries=2)
 def cached_official(data: bytes, name: str):
     return load_official_translator(data, name)
+
+
+@st.cache_resource(show_spinner="Importing the official generator…", max_entries=2)
+def cached_official_file(path: str, modified: float):
+    """An official generator read from disk; `modified` makes a replaced file load again."""
+    return load_official_translator(path, Path(path).name)
 
 
 @st.cache_data(show_spinner=False)
@@ -52,11 +60,20 @@ try:
     else:
         weights = st.file_uploader("Official generator (.pth, e.g. latest_net_G.pth)", type=["pth"],
                                    key="translate.official")
+        weights_path = st.text_input(
+            "…or its path on this computer", key="translate.official_path",
+            placeholder="checkpoints/horse2zebra_pretrained/latest_net_G.pth",
+            help=f"for files over the {st.get_option('server.maxUploadSize')} MB upload limit: an official CycleGAN "
+                 "ResNet holds about 43 MiB of weights, a pix2pix U-Net about 208 MiB")
         st.caption("Read with torch.load(weights_only=True): a file that tries to run code is refused.")
-        if weights is None:
-            st.info("Upload a generator saved by the official project to translate with it.")
+        if weights is not None:
+            translator = cached_official(weights.getvalue(), weights.name)
+        elif weights_path.strip():
+            path = Path(weights_path.strip()).expanduser()
+            translator = cached_official_file(str(path), path.stat().st_mtime if path.is_file() else 0.0)
+        else:
+            st.info("Upload a generator saved by the official project, or give its path, to translate with it.")
             st.stop()
-        translator = cached_official(weights.getvalue(), weights.name)
 except GanStudioError as error:
     st.error(str(error))
     st.stop()

@@ -124,6 +124,21 @@ def test_official_generator_translates_one_way(tmp_path):
     assert result.output.size == (33, 21) and result.reconstruction is None
 
 
+def test_an_official_generator_too_large_to_upload_is_read_from_its_path(page_env, tmp_path):
+    from gan_core.nets.image_to_image import ResnetGenerator
+
+    weights = tmp_path / "latest_net_G_A.pth"
+    torch.save(ResnetGenerator(3, 3, 8, "instance", False, 2).state_dict(), weights)
+    at = open_page()
+    at.radio(key="translate.source").set_value("An official CycleGAN/pix2pix .pth generator").run()
+    assert any("or give its path" in info.value for info in at.info)
+    at.text_input(key="translate.official_path").set_value(str(tmp_path / "missing.pth")).run()
+    assert not at.exception and "does not exist" in at.error[0].value
+    at.text_input(key="translate.official_path").set_value(str(weights)).run()
+    assert not at.exception and not at.error
+    assert any("latest_net_G_A.pth (ResNet" in caption.value for caption in at.caption) and len(image_urls(at)) == 2
+
+
 def test_noise_generators_are_refused(tmp_path, digits16):
     from gan_core.training import train
 
