@@ -148,3 +148,28 @@ def test_the_catalogue_names_the_official_sets_with_the_variants_that_read_them(
     assert dataset_entry("facades").source == "download" and dataset_entry("gray2color").source == "embedded"
     assert official.OFFICIAL["facades"].url == "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
     assert official.OFFICIAL["horse2zebra"].url == "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/horse2zebra.zip"
+
+
+def test_a_full_disk_during_the_download_is_reported_and_leaves_no_partial_file(monkeypatch, tmp_path):
+    import errno
+
+    class Response(io.BytesIO):
+        headers = {"Content-Length": "4000000"}
+
+    class FillsUp(io.FileIO):
+        """A file that takes one chunk and then finds the disk full."""
+
+        def write(self, data):
+            if self.tell() > 0:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().write(data)
+
+    def full_disk_open(path, mode="r", *args, **kwargs):
+        return FillsUp(path, "w") if str(path).endswith(".part") else open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Response(b"x" * 4_000_000))
+    monkeypatch.setattr(official, "open", full_disk_open, raising=False)
+    root = tmp_path / "data"
+    with pytest.raises(DatasetUnavailableError, match="No space left on device"):
+        load_dataset("facades", 16, str(root))
+    assert not any(root.iterdir()), "no partial download, no archive, no folder"
