@@ -103,7 +103,8 @@ variant = st.selectbox("Variant", list(specs), index=list(specs).index("dcgan"),
                        format_func=lambda name: specs[name].title, key="variant")
 spec = specs[variant]
 st.caption(spec.summary)
-datasets = describe_datasets(pairs=spec.image_to_image)  # a translator trains on pairs, a sampler on images
+# A translator trains on pairs, a sampler on images; pix2pix on aligned pairs only.
+datasets = describe_datasets(pairs=spec.image_to_image, aligned=getattr(spec.model_class, "needs_aligned_pairs", False))
 dataset = st.selectbox("Dataset", list(datasets), index=list(datasets).index(spec.default_config().dataset),
                        format_func=lambda name: f"{name}: {datasets[name]}", key=f"dataset.{variant}")
 defaults = spec.default_config(dataset=dataset).replace(refresh_seconds=APP_REFRESH_SECONDS)

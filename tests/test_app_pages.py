@@ -248,6 +248,11 @@ def test_each_variant_lists_only_the_datasets_it_can_read_and_asks_only_for_the_
     translator_sets = at.selectbox(key="dataset.pix2pix").options
     assert any(option.startswith("facades:") and "downloads when online" in option for option in translator_sets)
     assert not any(option.startswith(("digits:", "mnist:")) for option in translator_sets)
+    assert not any(option.startswith(("horse2zebra:", "photo2sketch:")) for option in translator_sets), \
+        "unpaired sets are CycleGAN's"
+    at.selectbox(key="variant").select("cyclegan").run()
+    assert any(option.startswith("horse2zebra:") for option in at.selectbox(key="dataset.cyclegan").options)
+    at.selectbox(key="variant").select("pix2pix").run()
 
     at.selectbox(key="dataset.pix2pix").select("facades").run()
     download = at.text_input(key="data_root.facades")

@@ -78,13 +78,15 @@ class DatasetEntry:
     """A dataset by name: how to load it, whether it is image-to-image, and what its `data_root` means.
 
     `source` tells a form what to ask for: nothing (embedded), an optional download folder, or the
-    user's own folder (which may come from an uploaded zip).
+    user's own folder (which may come from an uploaded zip). `aligned` lets a form offer pix2pix only the
+    image-to-image sets it can train on.
     """
 
     description: str
     load: DatasetLoader
     pairs: bool
     source: DataSource
+    aligned: bool | None = None  # image-to-image: A[i] and B[i] show one scene (None: the folder decides)
 
 
 def _catalogue() -> dict[str, DatasetEntry]:
@@ -99,13 +101,13 @@ def _catalogue() -> dict[str, DatasetEntry]:
     for name, description in torchvision_sets.DESCRIPTIONS.items():
         entries[name] = DatasetEntry(description, torchvision_sets.loader_for(name), pairs=False, source="download")
     for name, task in embedded_tasks.TASKS.items():
-        entries[name] = DatasetEntry(task.description, task.load, pairs=True, source="embedded")
+        entries[name] = DatasetEntry(task.description, task.load, pairs=True, source="embedded", aligned=task.aligned)
     entries["translation_folder"] = DatasetEntry(
         "your own image-to-image data: train/ with A|B pairs, or trainA/ trainB/ folders",
         paired.load_translation_folder, pairs=True, source="folder")
     for name, official in official_translation.OFFICIAL.items():
         entries[name] = DatasetEntry(official.description, official_translation.loader_for(name), pairs=True,
-                                     source="download")
+                                     source="download", aligned=official.aligned)
     return entries
 
 
@@ -125,6 +127,10 @@ def load_dataset(name: str, image_size: int, root: str | None = None) -> ImageDa
     return dataset_entry(name).load(image_size, root)
 
 
-def describe_datasets(pairs: bool | None = None) -> dict[str, str]:
-    """Name → description, of every dataset or only the image-to-image (`pairs`) or single-domain ones."""
-    return {name: entry.description for name, entry in _catalogue().items() if pairs is None or entry.pairs == pairs}
+def describe_datasets(pairs: bool | None = None, aligned: bool = False) -> dict[str, str]:
+    """Name → description, of every dataset or only the image-to-image (`pairs`) or single-domain ones.
+
+    `aligned` leaves out image-to-image sets known to be unpaired (for pix2pix).
+    """
+    return {name: entry.description for name, entry in _catalogue().items()
+            if (pairs is None or entry.pairs == pairs) and not (aligned and entry.aligned is False)}
