@@ -245,8 +245,11 @@ def jobs_panel() -> None:
                       disabled=job.status == "running")
     if "job_error" in st.session_state:
         st.error(st.session_state.pop("job_error"))
+    log = jobs.log_tail(job.id, lines=30)
+    if job.status == "running" and job.step == 0 and log:  # loading: a download's progress bar is the news
+        st.caption(f"Latest output: {log.splitlines()[-1]}")
     with st.expander("Log: what the job's process printed (downloads, warnings, errors)"):
-        st.code(jobs.log_tail(job.id, lines=30) or "nothing yet", language=None)
+        st.code(log or "nothing yet", language=None)
     generator = jobs.generator_path(job.id)
     if job.status == "finished" and generator is not None:  # read only when clicked, not on every refresh
         actions[3].download_button("Download generator", generator.read_bytes, file_name=f"{job.id}.safetensors",

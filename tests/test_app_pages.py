@@ -128,6 +128,23 @@ def test_train_runs_a_tiny_job_to_the_end(app_env):
     assert not any((Path(os.environ["GAN_STUDIO_RUNS"])).glob("*/generator.safetensors"))
 
 
+def test_a_job_still_loading_shows_its_latest_output_such_as_a_download_bar(app_env):
+    from gan_core.app_support import job_manager
+    from gan_core.training.jobs import process_start_time
+
+    jobs = job_manager()
+    job_id = jobs.submit(config_for("pix2pix", **{**TINY, "dataset": "facades"}), name="facades job")
+    # this test's own process stands in for a live worker that has not reached its first step
+    jobs.update(job_id, status="running", step=0, pid=os.getpid(), pid_start=process_start_time(os.getpid()))
+    log = jobs.run_dir(job_id) / "log.txt"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("\rdownloading facades.tar.gz:  10%\rdownloading facades.tar.gz:  45%")
+    at = open_page("pages/train.py")
+    assert not at.exception
+    assert "Latest output: downloading facades.tar.gz:  45%" in [caption.value for caption in at.caption]
+    jobs.update(job_id, status="failed", message="stopped by the test")
+
+
 def wait_for_status(at: AppTest, statuses: tuple[str, ...]) -> str:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
