@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from gan_core.data.paired import PairedDataset, load_translation_folder
+from gan_core.data.paired import PairedDataset, load_translation_folder, translation_layout
 from gan_core.data.torchvision_sets import default_root
 from gan_core.errors import DatasetUnavailableError
 
@@ -72,10 +72,6 @@ OFFICIAL: dict[str, OfficialDataset] = {dataset.name: dataset for dataset in (
 )}
 
 
-def _is_unpacked(folder: Path) -> bool:
-    return any((folder / part).is_dir() for part in ("train", "trainA", "trainB"))
-
-
 def _download(url: str, target: Path) -> None:
     """`url` to `target` through `target`.part, with a progress bar; the part file never outlives a failure."""
     partial = target.with_name(target.name + ".part")
@@ -103,7 +99,7 @@ def _unpack(archive: Path, name: str, root: Path) -> None:
             with tarfile.open(archive) as opened:
                 opened.extractall(staging, filter="data")  # refuses links and paths that leave the folder
         unpacked = staging / name if (staging / name).is_dir() else staging
-        if not _is_unpacked(unpacked):
+        if translation_layout(unpacked) is None:
             raise DatasetUnavailableError(f"{archive.name} does not hold the official layout (train/ or trainA/)")
         unpacked.rename(root / name)
     finally:
@@ -113,7 +109,7 @@ def _unpack(archive: Path, name: str, root: Path) -> None:
 def fetch(dataset: OfficialDataset, root: Path) -> Path:
     """The dataset's folder under `root`, downloaded and unpacked first if it is not there yet."""
     folder = root / dataset.name
-    if _is_unpacked(folder):
+    if translation_layout(folder) is not None:
         return folder
     archive = root / dataset.url.rsplit("/", 1)[-1]
     how_to = (f"when online it downloads by itself; otherwise download {dataset.url} elsewhere and unpack it "

@@ -224,6 +224,13 @@ def load_unpaired_folder(root: Path, image_size: int) -> PairedDataset:
                                description=f"unpaired domains A and B from {root}{note}")
 
 
+def translation_layout(folder: Path) -> str | None:
+    """Which official layout `folder` has, by its folder names: "unpaired", "aligned" or None."""
+    if (folder / "trainA").is_dir() or (folder / "trainB").is_dir():
+        return "unpaired"
+    return "aligned" if (folder / "train").is_dir() else None
+
+
 def load_translation_folder(image_size: int, root: str | None = None) -> PairedDataset:
     """Either official layout, recognised by its folder names."""
     if not root:
@@ -232,8 +239,7 @@ def load_translation_folder(image_size: int, root: str | None = None) -> PairedD
     folder = Path(root)
     if not folder.is_dir():
         raise DatasetUnavailableError(f"image folder {folder} does not exist")
-    if (folder / "trainA").is_dir() or (folder / "trainB").is_dir():
-        return load_unpaired_folder(folder, image_size)
-    if (folder / "train").is_dir():
-        return load_aligned_folder(folder, image_size)
-    raise _too_few(folder, "train/ or trainA/ and trainB/")
+    layout = translation_layout(folder)
+    if layout is None:
+        raise _too_few(folder, "train/ or trainA/ and trainB/")
+    return (load_unpaired_folder if layout == "unpaired" else load_aligned_folder)(folder, image_size)
