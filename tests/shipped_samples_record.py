@@ -1,0 +1,56 @@
+"""Record what every shipped checkpoint draws, so a refactor can prove it changed nothing.
+
+`python tests/shipped_samples_record.py` writes `tests/shipped_samples.npz`: for each
+`checkpoints/*.safetensors` model (the judges aside), eight samples at seed 0 (noise-to-image variants)
+or the translation of the embedded example photo at 64 px (translators), as uint8 pixels.
+`tests/test_shipped_samples.py` compares today's output against it. Run it again only when a shipped
+model is replaced on purpose, and say so in the commit.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD = Path(__file__).with_name("shipped_samples.npz")
+SAMPLES = 8
+TRANSLATION_SIDE = 64
+
+
+def shipped_models() -> list[Path]:
+    return [path for path in sorted((ROOT / "checkpoints").glob("*.safetensors")) if not path.stem.startswith("judge")]
+
+
+def draw(path: Path) -> np.ndarray:
+    """uint8 pixels of what `path` draws: samples (N, C, H, W) or a translation (H, W, C)."""
+    import torch
+
+    from gan_core.checkpoints import read_metadata
+    from gan_core.registry import get_variant
+
+    torch.set_num_threads(1)
+    if get_variant(read_metadata(path)["variant"]).image_to_image:
+        from gan_core.translation import example_picture, load_translator, translate
+
+        output = translate(load_translator(path), example_picture(), max_side=TRANSLATION_SIDE).output
+        return np.asarray(output.convert("RGB"), dtype=np.uint8)
+    from gan_core.checkpoints import load_generator
+    from gan_core.data.base import from_unit_range
+    from gan_core.inference import generate
+
+    images = from_unit_range(generate(load_generator(path), SAMPLES, seed=0))
+    return images.mul(255).round().to(torch.uint8).numpy()
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    np.savez_compressed(RECORD, **{path.stem: draw(path) for path in shipped_models()})
+    print(f"recorded {len(shipped_models())} models in {RECORD}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
