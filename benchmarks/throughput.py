@@ -38,8 +38,9 @@ from torchvision import transforms
 
 from gan_core.checkpoints import load_generator
 from gan_core.config import TrainConfig
-from gan_core.data import ImageDataset, load_dataset
+from gan_core.data.catalogue import load_dataset
 from gan_core.data.paired import PairedDataset, load_size
+from gan_core.data.types import ImageDataset
 from gan_core.device import PRECISION_CHOICES, autocast_dtype, has_native_bfloat16
 from gan_core.inference import generate
 from gan_core.registry import config_for, get_variant

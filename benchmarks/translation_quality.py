@@ -36,11 +36,11 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from torch import nn
 
 from gan_core.checkpoints import LoadedGenerator, load_generator
-from gan_core.data import load_dataset
-from gan_core.data.base import from_unit_range, to_unit_range
+from gan_core.data.catalogue import load_dataset
 from gan_core.data.embedded_tasks import HELD_OUT_PHOTOS, TASKS
 from gan_core.data.embedded_tasks import photo as photo_named
 from gan_core.data.paired import PairBatchSource, PairedDataset
+from gan_core.data.types import from_unit_range, to_unit_range
 from gan_core.errors import GanStudioError
 from gan_core.nets.colorizer import lab_to_rgb, rgb_to_lab
 from gan_core.official import batch_statistics

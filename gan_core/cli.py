@@ -115,7 +115,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _sample(args: argparse.Namespace) -> int:
     from gan_core.checkpoints import load_generator
-    from gan_core.data.base import from_unit_range
+    from gan_core.data.types import from_unit_range
     from gan_core.grids import save_png, to_pil
     from gan_core.inference import generate
 
@@ -185,7 +185,7 @@ def _variants(_: argparse.Namespace) -> int:
 
 
 def _datasets(_: argparse.Namespace) -> int:
-    from gan_core.data.base import describe_datasets
+    from gan_core.data.catalogue import describe_datasets
 
     for pairs, heading in ((False, "images (dcgan, cgan, ...)"), (True, "image-to-image (pix2pix, cyclegan)")):
         print(heading)

@@ -11,7 +11,7 @@ from PIL import Image
 from torchvision.utils import make_grid
 
 from gan_core.checkpoints import atomic_write
-from gan_core.data.base import from_unit_range
+from gan_core.data.types import from_unit_range
 
 
 def to_pil(images: torch.Tensor, columns: int = 8, padding: int = 2, scale: int = 1) -> Image.Image:

@@ -18,8 +18,8 @@ from safetensors.torch import load_file, safe_open
 from torch import nn
 
 from gan_core.checkpoints import check_state_dict, write_safetensors
-from gan_core.data.base import to_unit_range
 from gan_core.data.digits import load_digits
+from gan_core.data.types import to_unit_range
 from gan_core.errors import CheckpointError
 
 JUDGE_FORMAT = "gan-studio-judge/1"

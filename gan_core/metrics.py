@@ -19,8 +19,8 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 from gan_core.checkpoints import LoadedGenerator, load_generator
-from gan_core.data.base import to_unit_range
 from gan_core.data.digits import load_digits
+from gan_core.data.types import to_unit_range
 from gan_core.errors import CheckpointError
 from gan_core.inference import generate_from_latent
 from gan_core.judge import Judge, load_judge

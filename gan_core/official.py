@@ -24,7 +24,7 @@ from PIL import Image
 from torch import nn
 
 from gan_core.checkpoints import check_state_dict
-from gan_core.data.base import from_unit_range, to_unit_range
+from gan_core.data.types import from_unit_range, to_unit_range
 from gan_core.errors import CheckpointError, ConfigError, ImageDecodeError
 from gan_core.nets.image_to_image import Norm, ResnetGenerator, UnetGenerator
 from gan_core.uploads import decode_image

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gan_core.data.base import to_unit_range
+from gan_core.data.types import to_unit_range
 from gan_core.errors import ImageDecodeError
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024

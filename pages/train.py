@@ -23,7 +23,7 @@ from gan_core.app_support import (
     unpack_dataset_zip,
 )
 from gan_core.config import FIELD_RULES, config_from_dict
-from gan_core.data.base import dataset_entry, describe_datasets
+from gan_core.data.catalogue import dataset_entry, describe_datasets
 from gan_core.data.torchvision_sets import default_root
 from gan_core.errors import GanStudioError
 from gan_core.training.jobs import ACTIVE

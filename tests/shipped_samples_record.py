@@ -38,7 +38,7 @@ def draw(path: Path) -> np.ndarray:
         output = translate(load_translator(path), example_picture(), max_side=TRANSLATION_SIDE).output
         return np.asarray(output.convert("RGB"), dtype=np.uint8)
     from gan_core.checkpoints import load_generator
-    from gan_core.data.base import from_unit_range
+    from gan_core.data.types import from_unit_range
     from gan_core.inference import generate
 
     images = from_unit_range(generate(load_generator(path), SAMPLES, seed=0))

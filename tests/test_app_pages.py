@@ -288,7 +288,7 @@ def test_an_uploaded_dataset_zip_is_unpacked_once_under_the_runs_folder(app_env,
     from PIL import Image
 
     from gan_core.app_support import runs_dir, unpack_dataset_zip
-    from gan_core.data import load_dataset
+    from gan_core.data.catalogue import load_dataset
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -314,7 +314,7 @@ def test_a_zip_in_the_official_cyclegan_layout_unpacks_to_a_translation_folder(a
     from PIL import Image
 
     from gan_core.app_support import unpack_dataset_zip
-    from gan_core.data import load_dataset
+    from gan_core.data.catalogue import load_dataset
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from gan_core.cli import main
-from gan_core.data import load_dataset
+from gan_core.data.catalogue import load_dataset
 from gan_core.errors import DatasetUnavailableError
 
 TINY = ["--image-size", "16", "--width", "8", "--batch-size", "8", "--device", "cpu", "--quiet"]

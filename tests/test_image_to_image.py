@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from gan_core.checkpoints import load_generator
-from gan_core.data import load_dataset
+from gan_core.data.catalogue import load_dataset
 from gan_core.data.paired import PairBatchSource, load_translation_folder, make_paired_dataset, random_crop_flip
 from gan_core.errors import DatasetUnavailableError
 from gan_core.registry import config_for, get_variant

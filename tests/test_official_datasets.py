@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core.data import load_dataset
 from gan_core.data import official_translation as official
+from gan_core.data.catalogue import load_dataset
 from gan_core.errors import DatasetUnavailableError
 
 
@@ -140,7 +140,7 @@ def test_an_archive_without_the_layout_or_with_an_escaping_member_is_refused(ser
 
 
 def test_the_catalogue_names_the_official_sets_with_the_variants_that_read_them():
-    from gan_core.data.base import dataset_entry, describe_datasets
+    from gan_core.data.catalogue import dataset_entry, describe_datasets
 
     pairs, images = describe_datasets(pairs=True), describe_datasets(pairs=False)
     assert {"facades", "edges2shoes", "horse2zebra", "monet2photo"} <= set(pairs) and not set(pairs) & set(images)

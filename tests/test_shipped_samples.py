@@ -6,7 +6,6 @@ A refactor of networks, checkpoints, sampling or translation must leave these pi
 
 import numpy as np
 import pytest
-
 from shipped_samples_record import RECORD, draw, shipped_models
 
 RECORDED = dict(np.load(RECORD))

@@ -1,5 +1,4 @@
-"""Datasets as in-memory uint8 tensors, ready to live on the training device."""
+"""Datasets as in-memory uint8 tensors, ready to live on the training device.
 
-from gan_core.data.base import BatchSampler, ImageDataset, dataset_names, load_dataset
-
-__all__ = ["ImageDataset", "BatchSampler", "load_dataset", "dataset_names"]
+`types` holds what every dataset is (and the batch sampler), `catalogue` the datasets by name; one module per source.
+"""

@@ -25,11 +25,11 @@ from typing import BinaryIO
 from PIL import Image
 
 from gan_core.data.folder import MIN_IMAGES
+from gan_core.data.types import IMAGE_SUFFIXES
 from gan_core.errors import DatasetUnavailableError, ImageDecodeError
 from gan_core.uploads import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode_image, fit_within
 
 MiB = 1024 * 1024
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 ARCHIVE_SUFFIXES = (
     ".zip", ".tar", ".gz", ".tgz", ".bz2", ".tbz", ".tbz2", ".xz", ".txz", ".zst", ".lz", ".lzma",
     ".7z", ".rar", ".jar", ".whl", ".cab", ".iso",

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from gan_core.data.base import ImageDataset
 from gan_core.data.resize import resize_uint8
+from gan_core.data.types import ImageDataset
 
 HELD_OUT_FRACTION = 0.2
 SPLIT_SEED = 0

@@ -12,17 +12,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gan_core.data.base import ImageDataset
 from gan_core.data.resize import center_crop_square, resize_uint8
+from gan_core.data.types import IMAGE_SUFFIXES, ImageDataset, image_files
 from gan_core.errors import DatasetUnavailableError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 MIN_IMAGES = 8
 HELD_OUT_FRACTION = 0.1
-
-
-def _image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _decode(path: Path, image_size: int, grayscale: bool) -> torch.Tensor | None:
@@ -55,11 +50,11 @@ def load_folder(image_size: int, root: str | None = None) -> ImageDataset:
     folder = Path(root)
     if not folder.is_dir():
         raise DatasetUnavailableError(f"image folder {folder} does not exist")
-    class_dirs = sorted(p for p in folder.iterdir() if p.is_dir() and _image_files(p))
+    class_dirs = sorted(p for p in folder.iterdir() if p.is_dir() and image_files(p))
     if class_dirs:
-        groups = [(d.name, _image_files(d)) for d in class_dirs]
+        groups = [(d.name, image_files(d)) for d in class_dirs]
     else:
-        groups = [("images", _image_files(folder))]
+        groups = [("images", image_files(folder))]
     all_paths = [p for _, paths in groups for p in paths]
     grayscale = _is_grayscale(all_paths)
     images, labels = [], []

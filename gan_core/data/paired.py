@@ -19,11 +19,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gan_core.data.base import ImageDataset, to_unit_range
 from gan_core.data.resize import center_crop_square, resize_uint8
+from gan_core.data.types import ImageDataset, image_files, to_unit_range
 from gan_core.errors import DatasetUnavailableError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 MIN_TRAIN_IMAGES = 2
 TRAIN_BUDGET_BYTES = 2 * 1024**3
 """Most memory one domain's stored training images may take; a larger folder is read in part, by file name, and
@@ -122,12 +121,6 @@ def make_paired_dataset(
 
 
 # --- official folder layouts ---------------------------------------------------------------
-def _image_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-
-
 def _read_rgb(path: Path) -> torch.Tensor | None:
     """(3, H, W) uint8, or None for a file that is not a readable image (it is skipped)."""
     try:
@@ -154,7 +147,7 @@ def _read_aligned(folder: Path, size: int, limit: int) -> tuple[torch.Tensor, to
     Each image is shrunk as it is read, so memory holds stored squares only, never a folder of full pictures.
     None when the folder has no readable image.
     """
-    files = _image_files(folder)
+    files = image_files(folder)
     halves_a, halves_b = [], []
     for path in files:
         if len(halves_a) == limit:
@@ -172,7 +165,7 @@ def _read_aligned(folder: Path, size: int, limit: int) -> tuple[torch.Tensor, to
 
 def _read_domain(folder: Path, size: int, limit: int) -> tuple[torch.Tensor, int] | None:
     """The first `limit` readable images of `folder` by name, stored at size×size: (images, files in the folder)."""
-    files = _image_files(folder)
+    files = image_files(folder)
     images = []
     for path in files:
         if len(images) == limit:

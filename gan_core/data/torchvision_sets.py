@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gan_core.data.base import ImageDataset
 from gan_core.data.resize import resize_uint8
+from gan_core.data.types import ImageDataset
 from gan_core.errors import DatasetUnavailableError
 
 DESCRIPTIONS = {

@@ -17,7 +17,8 @@ import torch
 
 from gan_core.checkpoints import DatasetInfo, load_resume_state, save_generator, save_resume_state
 from gan_core.config import TrainConfig, validate_config
-from gan_core.data import ImageDataset, load_dataset
+from gan_core.data.catalogue import load_dataset
+from gan_core.data.types import ImageDataset
 from gan_core.device import autocast_dtype, describe_device, resolve_device
 from gan_core.errors import CheckpointError, ConfigError
 from gan_core.grids import save_png, to_pil

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from gan_core.data.base import dataset_entry
+from gan_core.data.catalogue import dataset_entry
 from gan_core.errors import GanStudioError
 from gan_core.training.jobs import JobManager, process_start_time
 from gan_core.training.run_files import RunFiles

@@ -15,7 +15,7 @@ from torch import nn
 
 from gan_core import losses
 from gan_core.config import TrainConfig
-from gan_core.data import BatchSampler, ImageDataset
+from gan_core.data.types import BatchSampler, ImageDataset
 from gan_core.latent import LatentLayout
 
 Batch = tuple[torch.Tensor, torch.Tensor | None]

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from gan_core.config import TrainConfig
-from gan_core.data.base import ImageDataset, to_unit_range
 from gan_core.data.paired import PairBatchSource, PairedDataset
+from gan_core.data.types import ImageDataset, to_unit_range
 from gan_core.errors import ConfigError, DatasetUnavailableError
 from gan_core.nets.init import normal_init_
 from gan_core.variants.base import BatchSource, GanModel

@@ -1,8 +1,6 @@
-"""The in-memory dataset type, the on-device batch sampler and the dataset catalogue.
+"""The catalogue of named datasets: how to load each, what kind it is, and what its folder means.
 
-Training data is small enough (digits, MNIST-sized sets, a user's folder) to keep whole as uint8 on
-the training device. Batches are then one indexing operation and one conversion to float, with no
-per-sample Python or PIL work inside the loop.
+This is the only module that imports the loaders; they import `gan_core.data.types`, so there is no cycle.
 """
 
 from __future__ import annotations
@@ -11,63 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-import torch
-
+from gan_core.data.types import ImageDataset
 from gan_core.errors import DatasetUnavailableError
-
-
-@dataclass
-class ImageDataset:
-    """Images as uint8 (N, C, H, W) with optional int64 labels, split into train and held-out parts."""
-
-    name: str
-    images: torch.Tensor
-    labels: torch.Tensor | None
-    class_names: list[str]
-    test_images: torch.Tensor
-    test_labels: torch.Tensor | None
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.images.shape[1:])  # type: ignore[return-value]
-
-    def __len__(self) -> int:
-        return self.images.shape[0]
-
-
-def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
-    """uint8 [0, 255] → float [-1, 1], the range a Tanh generator produces."""
-    return images_uint8.float().div_(127.5).sub_(1.0)
-
-
-def from_unit_range(images: torch.Tensor) -> torch.Tensor:
-    """float [-1, 1] → float [0, 1] for display and saving."""
-    return images.add(1.0).mul_(0.5).clamp_(0.0, 1.0)
-
-
-class BatchSampler:
-    """Draws random batches from a dataset kept on the device.
-
-    It uses the global torch RNG of the device's generator so that a run's RNG state (saved with
-    the checkpoint) fully decides the batches that come next: resuming continues the same sequence.
-    """
-
-    def __init__(self, dataset: ImageDataset, batch_size: int, device: torch.device) -> None:
-        self.images = dataset.images.to(device)
-        self.labels = dataset.labels.to(device) if dataset.labels is not None else None
-        self.batch_size = batch_size
-        self.device = device
-
-    def __call__(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        index = torch.randint(0, self.images.shape[0], (self.batch_size,), device=self.device)
-        images = to_unit_range(self.images.index_select(0, index))
-        labels = self.labels.index_select(0, index) if self.labels is not None else None
-        return images, labels
-
 
 DatasetLoader = Callable[[int, str | None], ImageDataset]
 DataSource = Literal["embedded", "download", "folder"]

@@ -1,0 +1,78 @@
+"""The in-memory dataset type, the on-device batch sampler, pixel ranges and image files.
+
+Training data is small enough (digits, MNIST-sized sets, a user's folder) to keep whole as uint8 on
+the training device. Batches are then one indexing operation and one conversion to float, with no
+per-sample Python or PIL work inside the loop.
+
+Every loader imports this module; only `gan_core.data.catalogue` imports the loaders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+"""File endings read as images, by folders and zip uploads alike (compared in lower case)."""
+
+
+@dataclass
+class ImageDataset:
+    """Images as uint8 (N, C, H, W) with optional int64 labels, split into train and held-out parts."""
+
+    name: str
+    images: torch.Tensor
+    labels: torch.Tensor | None
+    class_names: list[str]
+    test_images: torch.Tensor
+    test_labels: torch.Tensor | None
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.images.shape[1:])  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
+    """uint8 [0, 255] → float [-1, 1], the range a Tanh generator produces."""
+    return images_uint8.float().div_(127.5).sub_(1.0)
+
+
+def from_unit_range(images: torch.Tensor) -> torch.Tensor:
+    """float [-1, 1] → float [0, 1] for display and saving."""
+    return images.add(1.0).mul_(0.5).clamp_(0.0, 1.0)
+
+
+class BatchSampler:
+    """Draws random batches from a dataset kept on the device.
+
+    It uses the global torch RNG of the device's generator so that a run's RNG state (saved with
+    the checkpoint) fully decides the batches that come next: resuming continues the same sequence.
+    """
+
+    def __init__(self, dataset: ImageDataset, batch_size: int, device: torch.device) -> None:
+        self.images = dataset.images.to(device)
+        self.labels = dataset.labels.to(device) if dataset.labels is not None else None
+        self.batch_size = batch_size
+        self.device = device
+
+    def __call__(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        index = torch.randint(0, self.images.shape[0], (self.batch_size,), device=self.device)
+        images = to_unit_range(self.images.index_select(0, index))
+        labels = self.labels.index_select(0, index) if self.labels is not None else None
+        return images, labels
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files directly in `folder`, by name; none when it is not a folder."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
