@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from gan_core.errors import ConfigError
 
 
-def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+def bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+    """The log loss of logits against one constant target (1 real, 0 fake), without a sigmoid that could saturate."""
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
@@ -34,7 +35,7 @@ def discriminator_terms(
     real_scores, fake_scores = real_scores.float(), fake_scores.float()
     real_target = 1.0 - label_smoothing
     if objective in ("minimax", "nonsaturating"):
-        return {"D_real": _bce(real_scores, real_target), "D_fake": _bce(fake_scores, 0.0)}
+        return {"D_real": bce(real_scores, real_target), "D_fake": bce(fake_scores, 0.0)}
     if objective == "least_squares":
         return {
             "D_real": 0.5 * (real_scores - real_target).pow(2).mean(),
@@ -57,9 +58,9 @@ def generator_loss(objective: str, fake_scores: torch.Tensor) -> torch.Tensor:
     """
     fake_scores = fake_scores.float()
     if objective == "minimax":
-        return -_bce(fake_scores, 0.0)
+        return -bce(fake_scores, 0.0)
     if objective == "nonsaturating":
-        return _bce(fake_scores, 1.0)
+        return bce(fake_scores, 1.0)
     if objective == "least_squares":
         return 0.5 * (fake_scores - 1.0).pow(2).mean()
     if objective in ("wasserstein", "hinge"):

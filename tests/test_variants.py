@@ -77,7 +77,7 @@ def test_resume_continues_as_if_never_stopped(variant, digits16, tmp_path):
 
 
 def test_linear_decay_follows_the_official_policy():
-    from gan_core.variants.base import linear_decay
+    from gan_core.schedules import linear_decay
 
     # 4 steps, decay from half-way: n_epochs = 2 constant, n_epochs_decay = 2 falling by 1/3 each.
     assert [linear_decay(step, 4, 0.5) for step in range(4)] == pytest.approx([1, 1, 2 / 3, 1 / 3])

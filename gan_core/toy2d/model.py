@@ -17,9 +17,9 @@ from torch import nn
 from gan_core.errors import ConfigError
 from gan_core.losses import discriminator_terms, generator_loss, gradient_penalty
 from gan_core.nets.mlp import mlp
+from gan_core.schedules import linear_decay
 from gan_core.toy2d.metrics import divergences, mode_metrics
 from gan_core.toy2d.targets import Target, make_target
-from gan_core.variants.base import linear_decay
 
 # Playground name → (objective in gan_core.losses, label shown to people).
 OBJECTIVES: dict[str, tuple[str, str]] = {

@@ -17,6 +17,7 @@ from gan_core import losses
 from gan_core.config import TrainConfig
 from gan_core.data.types import BatchSampler, ImageDataset
 from gan_core.latent import LatentLayout
+from gan_core.schedules import linear_decay
 
 Batch = tuple[torch.Tensor, torch.Tensor | None]
 BatchSource = Callable[[], Batch]
@@ -146,17 +147,6 @@ class GanModel(nn.Module):
     def sampling_generator(self) -> nn.Module:
         """The generator to sample and save: the EMA copy when enabled, else the trained one."""
         return self.ema_generator if self.ema_generator is not None else self.generator
-
-
-def linear_decay(step: int, total_steps: int, start: float) -> float:
-    """Learning-rate factor: 1 for the first `start` share of the steps, then linearly towards 0.
-
-    At start=0.5 this is the official CycleGAN/pix2pix "linear" policy (n_epochs constant, then
-    n_epochs_decay falling), with steps in place of epochs.
-    """
-    decay_steps = int(total_steps * (1.0 - start))
-    constant_steps = total_steps - decay_steps
-    return 1.0 - max(0, step + 1 - constant_steps) / (decay_steps + 1)
 
 
 STANDING_STATISTICS_SEED = 20_240_601

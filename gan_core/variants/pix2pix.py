@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan_core import losses
 from gan_core.config import TrainConfig
 from gan_core.errors import ConfigError
 from gan_core.nets.colorizer import LightnessKeepingColorizer
@@ -24,10 +25,6 @@ from gan_core.official import batch_statistics
 from gan_core.registry import VariantSpec
 from gan_core.variants.base import BatchSource, total_grad_norm
 from gan_core.variants.image_to_image import ImageToImageGan, freeze, unet_depth
-
-
-def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
-    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
 class Pix2Pix(ImageToImageGan):
@@ -58,7 +55,7 @@ class Pix2Pix(ImageToImageGan):
         freeze(self.discriminator, False)
         real_scores = self.discriminator(torch.cat([source, target], 1))
         fake_scores = self.discriminator(torch.cat([source, fake.detach()], 1))
-        d_real, d_fake = _bce(real_scores, 1.0), _bce(fake_scores, 0.0)
+        d_real, d_fake = losses.bce(real_scores, 1.0), losses.bce(fake_scores, 0.0)
         optimizer = self.optimizers["discriminator"]
         optimizer.zero_grad(set_to_none=True)
         ((d_real + d_fake) * 0.5).backward()
@@ -66,7 +63,7 @@ class Pix2Pix(ImageToImageGan):
         optimizer.step()
 
         freeze(self.discriminator, True)
-        g_gan = _bce(self.discriminator(torch.cat([source, fake], 1)), 1.0)
+        g_gan = losses.bce(self.discriminator(torch.cat([source, fake], 1)), 1.0)
         g_l1 = F.l1_loss(fake, target) * self.config.l1_weight
         optimizer = self.optimizers["generator"]
         optimizer.zero_grad(set_to_none=True)
