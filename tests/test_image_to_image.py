@@ -221,3 +221,13 @@ def test_translators_start_from_the_official_normal_initialisation(variant):
     model = get_variant(variant).model_class(tiny_config(variant, 1), (3, 32, 32), 0)
     convolutions = [p for p in model.parameters() if p.dim() == 4 and p.numel() >= 1000]
     assert convolutions and all(float(p.detach().std()) == pytest.approx(0.02, rel=0.15) for p in convolutions)
+
+
+def test_cyclegan_trains_without_an_image_pool(tiny_pairs, tmp_path):
+    """pool_size 0 used to hand D the fakes still attached to G's freed graph ("backward through the graph a
+    second time")."""
+    config = tiny_config("cyclegan", 2).replace(extra={"n_blocks": 1, "pool_size": 0})
+    result = train(config, tmp_path, dataset=tiny_pairs)
+    assert result.status == "finished", result.message
+    state = torch.load(tmp_path / "resume.pt", weights_only=True)
+    assert state["model"]["pool_a._extra_state"]["images"].numel() == 0

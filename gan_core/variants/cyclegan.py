@@ -41,9 +41,11 @@ class ImagePool(nn.Module):
         self.images: list[torch.Tensor] = []
 
     def query(self, fakes: torch.Tensor) -> torch.Tensor:
+        """The fakes the discriminator sees, always detached from the generator's graph (also with no pool:
+        D's loss must never backpropagate into G, whose graph its own update has already freed)."""
+        fakes = fakes.detach()
         if self.size == 0:
             return fakes
-        fakes = fakes.detach()
         swap = (torch.rand(fakes.shape[0]) < 0.5).tolist()
         slots = torch.randint(0, self.size, (fakes.shape[0],)).tolist()
         chosen = []
