@@ -43,7 +43,7 @@ from gan_core.data.paired import PairBatchSource, PairedDataset
 from gan_core.data.types import from_unit_range, to_unit_range
 from gan_core.errors import GanStudioError
 from gan_core.nets.colorizer import lab_to_rgb, rgb_to_lab
-from gan_core.official import batch_statistics
+from gan_core.nets.image_to_image import batch_statistics
 from gan_core.registry import get_variant
 from gan_core.translation import MAX_SIDE, load_translator, translate
 from gan_core.uploads import fit_within

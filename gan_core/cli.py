@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
                            help="translation direction; BtoA needs a CycleGAN checkpoint (it holds both generators)")
     translate.add_argument("--half", choices=("left", "right"),
                            help="the input is a pix2pix A|B pair image: translate only its left (A) or right (B) half")
+    translate.add_argument("--dropout-seed", type=int,
+                           help="pix2pix: keep dropout on at test time, as the paper does for noise, drawn from this seed "
+                                "(default: off, the same picture every time)")
     return parser
 
 
@@ -140,8 +143,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _translate(args: argparse.Namespace) -> int:
-    from gan_core.official import aligned_half, read_image
-    from gan_core.translation import load_official_translator, load_translator, translate
+    from gan_core.translation import aligned_half, load_official_translator, load_translator, read_image, translate
 
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise ConfigError(f"--out must end in .png, .jpg or .jpeg; got {args.out.name}")
@@ -152,7 +154,9 @@ def _translate(args: argparse.Namespace) -> int:
     picture = read_image(args.input)
     if args.half:
         picture = aligned_half(picture, "AtoB" if args.half == "left" else "BtoA")
-    result = translate(translator, picture, args.direction, max_side=max(picture.size))
+    if args.dropout_seed is not None and not translator.has_dropout:
+        raise ConfigError(f"--dropout-seed needs a generator with dropout (pix2pix); {args.checkpoint.name} has none")
+    result = translate(translator, picture, args.direction, max_side=max(picture.size), dropout_seed=args.dropout_seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     result.output.save(args.out)
     print(f"translated {args.input} ({args.direction}) with {translator.arch.describe()} to {args.out}")

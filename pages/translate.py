@@ -101,8 +101,16 @@ if translator.has_cycle:
     direction = st.radio("Direction", translator.directions, horizontal=True, key="translate.direction",
                          format_func=lambda d: {"AtoB": "A → B (G_A)", "BtoA": "B → A (G_B)"}[d])
 
+dropout_seed = None
+if translator.has_dropout:
+    noise, seed_column = st.columns([2, 1])
+    if noise.toggle("Dropout noise (as the pix2pix paper tests)", key="translate.dropout",
+                    help="pix2pix's only source of randomness is dropout, which the paper keeps on at test time. "
+                         "Off: the same picture every time. On: each seed gives a slightly different translation."):
+        dropout_seed = int(seed_column.number_input("Noise seed", 0, 2**31 - 1, 0, key="translate.dropout_seed"))
+
 try:
-    result = translate(translator, picture, direction)
+    result = translate(translator, picture, direction, dropout_seed=dropout_seed)
 except GanStudioError as error:
     st.error(str(error))
     st.stop()

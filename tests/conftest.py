@@ -22,11 +22,12 @@ def _fixed_threads():
     yield
 
 
-def save_untrained_translator(folder: Path, variant: str, dataset: str) -> Path:
-    """A 32×32, width-8 pix2pix or CycleGAN checkpoint as if trained on `dataset` (0 steps): fast to load and run."""
-    config = config_for(variant, image_size=32, width=8, dataset=dataset, extra={"n_blocks": 1})
+def save_untrained_translator(folder: Path, variant: str, dataset: str, size: int = 32) -> Path:
+    """A 32×32 (or `size`), width-8 pix2pix or CycleGAN checkpoint as if trained on `dataset` (0 steps): fast to
+    load and run. A pix2pix U-Net has dropout from 64 px (it is on its levels below the fifth)."""
+    config = config_for(variant, image_size=size, width=8, dataset=dataset, extra={"n_blocks": 1})
     torch.manual_seed(0)
-    model = get_variant(variant).model_class(config, (3, 32, 32), 0)
+    model = get_variant(variant).model_class(config, (3, size, size), 0)
     path = folder / f"{variant}-{dataset}.safetensors"
-    save_generator(path, model.generator, config, None, DatasetInfo(dataset, (3, 32, 32), []), 1)
+    save_generator(path, model.generator, config, None, DatasetInfo(dataset, (3, size, size), []), 1)
     return path

@@ -231,3 +231,37 @@ def test_cyclegan_trains_without_an_image_pool(tiny_pairs, tmp_path):
     assert result.status == "finished", result.message
     state = torch.load(tmp_path / "resume.pt", weights_only=True)
     assert state["model"]["pool_a._extra_state"]["images"].numel() == 0
+
+
+def test_pix2pix_test_time_dropout_is_an_option_decided_by_its_seed(tmp_path):
+    """The paper keeps dropout on at test time as noise; we offer it, seeded, and default to off."""
+    from conftest import save_untrained_translator
+
+    from gan_core.translation import example_picture, load_translator, translate
+
+    translator = load_translator(save_untrained_translator(tmp_path, "pix2pix", "photo2sketch_paired", size=64))
+    assert translator.has_dropout
+    picture = example_picture()
+
+    def pixels(seed):
+        return np.asarray(translate(translator, picture, max_side=64, dropout_seed=seed).output, dtype=np.int16)
+
+    assert np.array_equal(pixels(None), pixels(None))
+    assert np.array_equal(pixels(1), pixels(1))
+    assert not np.array_equal(pixels(1), pixels(2))
+    assert not np.array_equal(pixels(None), pixels(1))
+    cyclegan = load_translator(save_untrained_translator(tmp_path, "cyclegan", "photo2sketch"))
+    assert not cyclegan.has_dropout
+
+
+def test_translate_cli_refuses_a_dropout_seed_for_a_generator_without_dropout(tmp_path, capsys):
+    from conftest import save_untrained_translator
+
+    from gan_core.cli import main
+    from gan_core.translation import example_picture
+
+    example_picture().save(tmp_path / "in.png")
+    path = save_untrained_translator(tmp_path, "cyclegan", "photo2sketch")
+    assert main(["translate", "--checkpoint", str(path), "--input", str(tmp_path / "in.png"), "--out",
+                 str(tmp_path / "out.png"), "--dropout-seed", "3"]) == 2
+    assert "needs a generator with dropout" in capsys.readouterr().err

@@ -15,8 +15,9 @@ from safetensors.torch import load_file
 
 from gan_core.cli import main
 from gan_core.errors import CheckpointError
-from gan_core.nets.image_to_image import NLayerDiscriminator, ResnetGenerator, UnetGenerator
-from gan_core.official import OfficialArch, load_official_generator, translate_image
+from gan_core.nets.image_to_image import GeneratorArch, NLayerDiscriminator, ResnetGenerator, UnetGenerator
+from gan_core.official import load_official_generator
+from gan_core.translation import translate_image
 
 REFERENCE = Path("/work/shared/reference")
 KEY_LISTS = REFERENCE / "cyclegan_pix2pix_state_dicts.txt"
@@ -116,7 +117,7 @@ def test_reference_resnet_file_imports_and_translates_like_the_reference(vectors
     path = tmp_path / "latest_net_G.pth"
     torch.save(weights_of(vectors, config), path)
     generator, arch = load_official_generator(path)
-    assert arch == OfficialArch("resnet", ngf=8, norm="instance", input_nc=3, output_nc=3, n_blocks=2)
+    assert arch == GeneratorArch("resnet", ngf=8, norm="instance", input_nc=3, output_nc=3, n_blocks=2)
     with torch.no_grad():
         output = generator(vectors[f"{config}/input"])
     torch.testing.assert_close(output, vectors[f"{config}/output"], atol=1e-5, rtol=0)
@@ -136,23 +137,23 @@ def with_stale_instance_statistics(state: dict[str, torch.Tensor], network: torc
 IMPORT_CASES = {
     "resnet_9blocks": (
         lambda: ResnetGenerator(3, 3, ngf=4, norm="instance", n_blocks=9),
-        OfficialArch("resnet", ngf=4, norm="instance", input_nc=3, output_nc=3, n_blocks=9),
+        GeneratorArch("resnet", ngf=4, norm="instance", input_nc=3, output_nc=3, n_blocks=9),
     ),
     "resnet_6blocks_1to3": (
         lambda: ResnetGenerator(1, 3, ngf=4, norm="instance", n_blocks=6),
-        OfficialArch("resnet", ngf=4, norm="instance", input_nc=1, output_nc=3, n_blocks=6),
+        GeneratorArch("resnet", ngf=4, norm="instance", input_nc=1, output_nc=3, n_blocks=6),
     ),
     "resnet_batch_dropout": (
         lambda: ResnetGenerator(3, 3, ngf=4, norm="batch", dropout=True, n_blocks=3),
-        OfficialArch("resnet", ngf=4, norm="batch", input_nc=3, output_nc=3, n_blocks=3, dropout=True),
+        GeneratorArch("resnet", ngf=4, norm="batch", input_nc=3, output_nc=3, n_blocks=3, dropout=True),
     ),
     "unet_7downs_batch": (
         lambda: UnetGenerator(3, 3, num_downs=7, ngf=4, norm="batch", dropout=True),
-        OfficialArch("unet", ngf=4, norm="batch", input_nc=3, output_nc=3, num_downs=7),
+        GeneratorArch("unet", ngf=4, norm="batch", input_nc=3, output_nc=3, num_downs=7),
     ),
     "unet_5downs_instance": (
         lambda: UnetGenerator(3, 2, num_downs=5, ngf=4, norm="instance"),
-        OfficialArch("unet", ngf=4, norm="instance", input_nc=3, output_nc=2, num_downs=5),
+        GeneratorArch("unet", ngf=4, norm="instance", input_nc=3, output_nc=2, num_downs=5),
     ),
 }
 

@@ -169,3 +169,22 @@ def test_a_broken_upload_shows_its_one_line_error(page_env):
     assert not at.exception
     assert at.error and "accepted" in at.error[0].value
     assert not image_urls(at)
+
+
+def test_a_pix2pix_with_dropout_offers_seeded_test_time_noise(monkeypatch, tmp_path):
+    save_untrained_translator(tmp_path, "pix2pix", "photo2sketch_paired", size=64)
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path))
+    at = open_page()
+    quiet = image_urls(at)
+    at.toggle(key="translate.dropout").set_value(True).run()
+    assert not at.exception
+    noisy = image_urls(at)
+    assert noisy[1] != quiet[1], "the translation changes with dropout on"
+    at.number_input(key="translate.dropout_seed").set_value(5).run()
+    assert image_urls(at)[1] != noisy[1], "another seed, another translation"
+
+
+def test_a_generator_without_dropout_offers_no_noise(page_env):
+    at = open_page()
+    assert not [toggle for toggle in at.toggle if toggle.key == "translate.dropout"]

@@ -12,7 +12,9 @@ That fixes a few choices that would otherwise look odd:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -249,3 +251,90 @@ class NLayerDiscriminator(nn.Module):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.model(image)
+
+
+@dataclass(frozen=True)
+class GeneratorArch:
+    """A translator's generator architecture: ours know it from their config (`ImageToImageGan.generator_arch`),
+    an official file's is read back from its keys (`official.infer_official_arch`).
+
+    Dropout owns no weights; in an official U-Net it also leaves the keys unchanged, so it cannot be seen
+    there and is taken as off. In the ResNet it shifts a key index and is read back.
+    """
+
+    kind: Literal["resnet", "unet"]
+    ngf: int
+    norm: Norm
+    input_nc: int
+    output_nc: int
+    n_blocks: int | None = None
+    num_downs: int | None = None
+    dropout: bool = False
+
+    def build(self) -> nn.Module:
+        """A freshly initialised network of this architecture."""
+        if self.kind == "resnet":
+            return ResnetGenerator(self.input_nc, self.output_nc, self.ngf, self.norm, self.dropout, self.n_blocks)
+        return UnetGenerator(self.input_nc, self.output_nc, self.num_downs, self.ngf, self.norm, self.dropout)
+
+    @property
+    def size_multiple(self) -> int:
+        """Height and width must be multiples of this for the output to keep the input's size."""
+        return 4 if self.kind == "resnet" else 2**self.num_downs
+
+    def describe(self) -> str:
+        """One line for people, e.g. 'ResNet generator, 9 blocks, ngf 64, instance norm, 3→3 channels'."""
+        if self.kind == "resnet":
+            body = f"ResNet generator, {self.n_blocks} blocks"
+        else:
+            body = f"U-Net generator, {self.num_downs} downsamplings"
+        dropout = ", dropout" if self.dropout else ""
+        return f"{body}, ngf {self.ngf}, {self.norm} norm{dropout}, {self.input_nc}→{self.output_nc} channels"
+
+
+@contextmanager
+def batch_statistics(network: nn.Module) -> Iterator[None]:
+    """Run batch norm on the batch's own statistics, leaving the stored running statistics untouched.
+
+    The official test script runs pix2pix's U-Net in train mode unless `--eval` is given, so released
+    weights were judged with it. Only the norm layers switch here: dropout stays as the network's mode
+    says (see `sampling_dropout`). Restoring the buffers keeps repeated translations independent.
+    """
+    norms = [module for module in network.modules() if isinstance(module, nn.modules.batchnorm._BatchNorm)]
+    saved = [{name: buffer.clone() for name, buffer in norm.named_buffers()} for norm in norms]
+    modes = [norm.training for norm in norms]
+    try:
+        for norm in norms:
+            norm.train()
+        yield
+    finally:
+        for norm, buffers, mode in zip(norms, saved, modes, strict=True):
+            for name, value in buffers.items():
+                getattr(norm, name).copy_(value)
+            norm.train(mode)
+
+
+def has_dropout(network: nn.Module) -> bool:
+    """Whether `network` has dropout layers that `sampling_dropout` could switch on."""
+    return any(isinstance(module, nn.Dropout) for module in network.modules())
+
+
+@contextmanager
+def sampling_dropout(network: nn.Module, seed: int) -> Iterator[None]:
+    """Keep dropout active, as pix2pix's paper does at test time: its only source of noise.
+
+    The draws come from a CPU generator forked from `seed`, so one seed gives one picture and the caller's
+    random stream is untouched.
+    """
+    layers = [module for module in network.modules() if isinstance(module, nn.Dropout)]
+    modes = [layer.training for layer in layers]
+    devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            for layer in layers:
+                layer.train()
+            yield
+    finally:
+        for layer, mode in zip(layers, modes, strict=True):
+            layer.train(mode)

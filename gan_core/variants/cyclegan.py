@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_core.config import TrainConfig
-from gan_core.nets.image_to_image import NLayerDiscriminator, ResnetGenerator
+from gan_core.nets.image_to_image import GeneratorArch, NLayerDiscriminator, ResnetGenerator
 from gan_core.registry import VariantSpec
 from gan_core.variants.base import BatchSource, total_grad_norm
 from gan_core.variants.image_to_image import ImageToImageGan, freeze, resnet_blocks
@@ -82,6 +82,12 @@ class CycleGAN(ImageToImageGan):
             "a_to_b": ResnetGenerator(channels, channels, config.width, "instance", False, blocks),
             "b_to_a": ResnetGenerator(channels, channels, config.width, "instance", False, blocks),
         })
+
+    @classmethod
+    def generator_arch(cls, config: TrainConfig, image_shape: tuple[int, int, int]) -> GeneratorArch:
+        """Each direction's ResNet generator (both are alike)."""
+        return GeneratorArch("resnet", config.width, "instance", image_shape[0], image_shape[0],
+                             n_blocks=resnet_blocks(config))
 
     @classmethod
     def build_discriminator(

@@ -13,6 +13,7 @@ from gan_core.config import TrainConfig
 from gan_core.data.paired import PairBatchSource, PairedDataset
 from gan_core.data.types import ImageDataset, to_unit_range
 from gan_core.errors import ConfigError, DatasetUnavailableError
+from gan_core.nets.image_to_image import GeneratorArch
 from gan_core.nets.init import normal_init_
 from gan_core.variants.base import BatchSource, GanModel
 
@@ -28,6 +29,11 @@ class ImageToImageGan(GanModel):
     @classmethod
     def latent_layout(cls, config: TrainConfig, num_classes: int) -> None:  # type: ignore[override]
         return None
+
+    @classmethod
+    def generator_arch(cls, config: TrainConfig, image_shape: tuple[int, int, int]) -> GeneratorArch:
+        """The architecture of one generator, as a picture meets it: what translation needs, known from the config."""
+        raise NotImplementedError
 
     def batch_source(self, dataset: ImageDataset, batch_size: int, device: torch.device) -> BatchSource:
         if not isinstance(dataset, PairedDataset):

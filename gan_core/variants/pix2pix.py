@@ -20,8 +20,7 @@ from gan_core import losses
 from gan_core.config import TrainConfig
 from gan_core.errors import ConfigError
 from gan_core.nets.colorizer import LightnessKeepingColorizer
-from gan_core.nets.image_to_image import NLayerDiscriminator, UnetGenerator
-from gan_core.official import batch_statistics
+from gan_core.nets.image_to_image import GeneratorArch, NLayerDiscriminator, UnetGenerator, batch_statistics
 from gan_core.registry import VariantSpec
 from gan_core.variants.base import BatchSource, total_grad_norm
 from gan_core.variants.image_to_image import ImageToImageGan, freeze, unet_depth
@@ -41,6 +40,13 @@ class Pix2Pix(ImageToImageGan):
             raise ConfigError(f"keep_lightness colours RGB pictures; this dataset has {channels}-channel images")
         return LightnessKeepingColorizer(UnetGenerator(1, 2, depth, config.width, "batch", dropout=True),
                                          config.chroma_downsample)
+
+    @classmethod
+    def generator_arch(cls, config: TrainConfig, image_shape: tuple[int, int, int]) -> GeneratorArch:
+        """A U-Net, with dropout on its levels below the fifth (from 64 px); a colouriser's is met through its
+        RGB-in, RGB-out wrapper."""
+        channels, depth = image_shape[0], unet_depth(image_shape[-1])
+        return GeneratorArch("unet", config.width, "batch", channels, channels, num_downs=depth, dropout=depth > 5)
 
     @classmethod
     def build_discriminator(
