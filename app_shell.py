@@ -13,18 +13,28 @@ import torch
 from streamlit.navigation.page import StreamlitPage
 from streamlit.runtime.pages_manager import PagesManager
 
-from gan_core.app_support import app_threads, job_manager, new_session_id
+from gan_core.app.deployment import app_threads
+from gan_core.app.jobs import job_manager, new_session_id
 from gan_core.device import describe_device, resolve_device
 
-# One row per page: file, title, icon, url path ("" is the home page at /).
-PAGES = [
-    ("pages/home.py", "Home", ":material/home:", ""),
-    ("pages/train.py", "Train", ":material/model_training:", "train"),
-    ("pages/infogan.py", "InfoGAN codes", ":material/tune:", "infogan"),
-    ("pages/conditional.py", "Conditional", ":material/label:", "conditional"),
-    ("pages/translate.py", "Translate", ":material/swap_horiz:", "translate"),
-    ("pages/playground.py", "2-D playground", ":material/scatter_plot:", "playground"),
-]
+# The navigation's sections, each a list of pages: file, title, icon, url path ("" is the home page at /).
+SECTIONS = {
+    "Learn": [
+        ("pages/home.py", "Home", ":material/home:", ""),
+        ("pages/playground.py", "2-D playground", ":material/scatter_plot:", "playground"),
+    ],
+    "Train": [
+        ("pages/train.py", "Train", ":material/model_training:", "train"),
+    ],
+    "Explore models": [
+        ("pages/infogan.py", "InfoGAN codes", ":material/tune:", "infogan"),
+        ("pages/conditional.py", "Conditional", ":material/label:", "conditional"),
+    ],
+    "Translate": [
+        ("pages/translate.py", "Translate", ":material/swap_horiz:", "translate"),
+    ],
+}
+PAGES = [page for pages in SECTIONS.values() for page in pages]
 
 
 def open_app() -> StreamlitPage:
@@ -32,10 +42,11 @@ def open_app() -> StreamlitPage:
     st.set_page_config(page_title="GAN Studio", page_icon=":material/auto_awesome:", layout="wide")
     torch.set_num_threads(app_threads())  # per script thread, and the default for threads that start later
     st.session_state.setdefault("session_id", new_session_id())
-    navigation = st.navigation([
-        st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == "")
-        for path, title, icon, url_path in PAGES
-    ])
+    navigation = st.navigation({
+        section: [st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == "")
+                  for path, title, icon, url_path in pages]
+        for section, pages in SECTIONS.items()
+    })
     with st.sidebar:
         st.caption("GAN Studio")
         st.write(f"**Device:** {describe_device(resolve_device('auto'))}")

@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.browser_session import CHROMIUM, app_server, chromium, wait_until
-from gan_core.app_support import app_threads
+from gan_core.app.deployment import app_threads
 from gan_core.training.jobs import JobManager
 
 PAGES = ("", "train", "infogan", "conditional", "translate", "playground")

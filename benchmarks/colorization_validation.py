@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--set", dest="settings", action="append", default=[], type=lambda text: text.split("=", 1),
                         metavar="KEY=VALUE", help="another TrainConfig setting for every run (typed and checked "
-                        "by validate_config, as the CLI's flags are)")
+                        "when the config is built, as the CLI's flags are)")
     args = parser.parse_args()
     for photo in args.validation:
         for l1_weight in args.l1_weights:

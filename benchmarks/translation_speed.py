@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from gan_core.app_support import DeploymentSettings
+from gan_core.app.deployment import DeploymentSettings
 from gan_core.checkpoints import DatasetInfo, save_generator
 from gan_core.errors import GanStudioError
 from gan_core.grids import png_bytes

@@ -12,8 +12,6 @@ previous checkpoint intact.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save
 from torch import nn
 
+from gan_core.atomic import atomic_write
 from gan_core.config import TrainConfig, saved_config_from_dict
 from gan_core.errors import CheckpointError, GanStudioError
 from gan_core.latent import LatentLayout
@@ -30,25 +29,6 @@ from gan_core.latent import LatentLayout
 FORMAT = "gan-studio/1"
 GENERATOR_FILE = "generator.safetensors"
 RESUME_FILE = "resume.pt"
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through `write(temporary_path)`, flush it to disk, then rename over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(temporary)
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise CheckpointError(f"could not write {path.name}: {error.strerror or error}; free some disk space "
-                              "or choose another output folder (the previous checkpoint is intact)") from error
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 @dataclass

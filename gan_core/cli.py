@@ -13,17 +13,30 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_core.config import FIELD_RULES, saved_config_from_dict
+from gan_core.config import FieldRule, saved_config_from_dict
 from gan_core.errors import ConfigError, GanStudioError
 
-# CLI flags that map straight onto config fields (the rest come from the variant's defaults).
-TRAIN_FLAGS = (
-    "dataset", "data_root", "image_size", "steps", "batch_size", "seed", "device", "precision", "lr_g", "lr_d", "beta1",
-    "beta2", "n_critic", "lr_decay_start", "objective", "label_smoothing", "spectral_norm", "weight_clip", "gp_weight",
-    "ema_decay", "noise_dim", "width", "categorical_codes", "continuous_codes", "info_weight", "class_weight",
-    "fake_class_loss", "l1_weight", "keep_lightness", "chroma_downsample", "cycle_weight", "identity_weight", "optimizer",
-    "log_every", "sample_every", "checkpoint_every",
-)
+NOT_FLAGS = ("variant", "extra", "refresh_seconds")  # given by --variant, by variants' own flags, or by the app
+
+
+def train_flags() -> dict[str, tuple[FieldRule, list[str]]]:
+    """Every setting a variant reads, as a flag: name → (rule, the variants that read it).
+
+    Derived from the config rules and the variants' specs, so a variant's new setting is a flag without
+    touching this file; given to a variant that does not read it, the flag is refused with the variant's name.
+    """
+    from gan_core.registry import variants
+
+    flags: dict[str, tuple[FieldRule, list[str]]] = {}
+    for spec in variants().values():
+        for name in sorted(spec.reads - set(NOT_FLAGS)):
+            flags.setdefault(name, (spec.rule(name), []))[1].append(spec.name)
+    return dict(sorted(flags.items()))
+
+
+def _flag_help(rule: FieldRule, readers: list[str], all_variants: int) -> str:
+    text = rule.describe() + (f"; {rule.help}" if rule.help else "")
+    return text if len(readers) == all_variants else f"{text} ({', '.join(readers)})"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,8 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--config", type=Path, help="JSON file of config fields (flags override it)")
     train.add_argument("--lr", type=float, help="set both learning rates")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
-    for name in TRAIN_FLAGS:
-        train.add_argument(f"--{name.replace('_', '-')}", dest=name, help=FIELD_RULES[name].describe())
+    from gan_core.registry import variants
+
+    count = len(variants())
+    for name, (rule, readers) in train_flags().items():
+        train.add_argument(f"--{name.replace('_', '-')}", dest=name, help=_flag_help(rule, readers, count))
 
     sample = commands.add_parser("sample", help="sample images from a checkpoint")
     sample.add_argument("--checkpoint", type=Path, required=True)
@@ -92,7 +108,9 @@ def _train(args: argparse.Namespace) -> int:
             user.update(json.loads(args.config.read_text()))
         except (OSError, json.JSONDecodeError) as error:
             raise ConfigError(f"cannot read config file {args.config}: {error}") from None
-    for name in TRAIN_FLAGS:
+    if not isinstance(user, dict):
+        raise ConfigError(f"config file {args.config} must hold a JSON object of settings")
+    for name in train_flags():
         value = getattr(args, name)
         if value is not None:
             user[name] = value
@@ -102,7 +120,8 @@ def _train(args: argparse.Namespace) -> int:
         saved = RunFiles(args.resume).read_json(RunFiles(args.resume).config)
         if saved is None:
             raise ConfigError(f"{args.resume} is not a run folder (no config.json)")
-        config = saved_config_from_dict({**saved, **user})
+        config = saved_config_from_dict(saved)
+        config = get_variant(config.variant).with_settings(config, **user)
         run_dir, resume = args.resume, True
     else:
         if not args.variant or not args.out:
@@ -117,6 +136,20 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
+    """Write what a checkpoint draws, in the way its variant's kind of sample is written."""
+    from gan_core.checkpoints import read_metadata
+    from gan_core.registry import get_variant
+
+    kind = get_variant(read_metadata(args.checkpoint)["variant"]).sample_kind
+    writers = {"image_grid": _sample_images}
+    if kind.name not in writers:
+        raise ConfigError(f"{args.checkpoint.name} draws {kind.description}; "
+                          + ("use `translate` with a picture instead" if kind.name == "image_pairs" else
+                             "`sample` cannot write that kind yet"))
+    return writers[kind.name](args)
+
+
+def _sample_images(args: argparse.Namespace) -> int:
     from gan_core.checkpoints import load_generator
     from gan_core.data.types import from_unit_range
     from gan_core.grids import save_png, to_pil

@@ -1,8 +1,13 @@
-"""Training configuration: plain data with defaults, validated before any job starts.
+"""Training configuration: plain data with defaults, validated once, when it is built.
 
 A `TrainConfig` is built in three layers: the generic defaults below, then the variant's own
-defaults from the registry, then whatever the user set. Validation names the field and its allowed
-range, so the CLI, the app and config files all give the same message.
+defaults from the registry, then whatever the user set. It is frozen and checks itself on
+construction, so a config that exists is valid: it travels from the page, the CLI or a JSON file to
+the job store and the worker without being checked again. Validation names the field and its
+allowed range, so the CLI, the app and config files all give the same message.
+
+Which fields a variant reads is the variant's business (`VariantSpec.settings`, grouped as the Train
+form shows them); the groups every variant reads are here.
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ from gan_core.errors import ConfigError
 OBJECTIVES = ("minimax", "nonsaturating", "least_squares", "wasserstein", "hinge")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
-    """Everything that decides what a training run does. JSON-serialisable."""
+    """Everything that decides what a training run does. JSON-serialisable; valid by construction."""
 
     variant: str = "dcgan"
     dataset: str = "digits"
@@ -84,11 +89,29 @@ class TrainConfig:
     refresh_seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        for name, value in _validated_values(self).items():
+            object.__setattr__(self, name, value)
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class SettingGroup:
+    """Config fields a variant reads, under the title the Train form shows them with."""
+
+    title: str
+    fields: tuple[str, ...]
+
+
+ALWAYS_READ = ("variant", "dataset", "data_root", "extra")
+"""Fields every variant reads that no form group shows: the form asks for them in its own way."""
+BASICS = SettingGroup("Basics", ("steps", "batch_size", "image_size", "seed", "device", "precision"))
+LOGGING = SettingGroup("Logging", ("log_every", "sample_every", "checkpoint_every", "refresh_seconds"))
 
 
 @dataclass(frozen=True)
@@ -100,6 +123,7 @@ class FieldRule:
     high: float | None = None
     choices: tuple[str, ...] | None = None
     help: str = ""
+    default: Any = None  # for a variant's own settings (kept in `TrainConfig.extra`); fields have theirs above
 
     def describe(self) -> str:
         if self.choices is not None:
@@ -205,24 +229,30 @@ def _coerce(name: str, rule: FieldRule, value: Any) -> Any:
         raise ConfigError(f"{name} must be {expected}; got {_shown(value)}") from None
 
 
-def validate_config(config: TrainConfig) -> TrainConfig:
-    """Return a copy with every field coerced to its type, or raise naming the first bad field."""
-    values = dataclasses.asdict(config)
+def checked_value(name: str, rule: FieldRule, value: Any) -> Any:
+    """`value` coerced to the rule's type and inside its range or choices, or a ConfigError naming `name`."""
+    value = _coerce(name, rule, value)
+    if value is None:
+        return None
+    if rule.choices is not None and value not in rule.choices:
+        raise ConfigError(f"{name} must be {rule.describe()}; got {_shown(value)}")
+    if rule.low is not None and not (rule.low <= value <= rule.high):
+        raise ConfigError(f"{name} must be {rule.describe()}; got {_shown(value)}")
+    return value
+
+
+def _validated_values(config: TrainConfig) -> dict[str, Any]:
+    """Every field coerced to its type, or a ConfigError naming the first bad field."""
+    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
     for name, rule in FIELD_RULES.items():
-        value = _coerce(name, rule, values[name])
-        if value is None:
-            continue
-        if rule.choices is not None and value not in rule.choices:
-            raise ConfigError(f"{name} must be {rule.describe()}; got {_shown(value)}")
-        if rule.low is not None and not (rule.low <= value <= rule.high):
-            raise ConfigError(f"{name} must be {rule.describe()}; got {_shown(value)}")
-        values[name] = value
+        values[name] = checked_value(name, rule, values[name])
     if not isinstance(values["extra"], dict):
         raise ConfigError("extra must be a mapping of option names to values")
+    values["extra"] = dict(values["extra"])  # a frozen config shares no mutable state with its caller
     if values["chroma_downsample"] != 1 and not values["keep_lightness"]:
         raise ConfigError("chroma_downsample sets the resolution of the predicted colour, so it needs keep_lightness; "
                           "turn keep lightness on or set chroma_downsample to 1")
-    return TrainConfig(**values)
+    return values
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
@@ -231,7 +261,7 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown config field(s): {', '.join(unknown)}; known fields: {', '.join(sorted(known))}")
-    return validate_config(TrainConfig(**data))
+    return TrainConfig(**data)
 
 
 # Fields added after runs were first saved, with the value every run saved before them had: a run folder,

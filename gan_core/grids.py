@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
-from gan_core.checkpoints import atomic_write
+from gan_core.atomic import atomic_write
 from gan_core.data.types import from_unit_range
 
 

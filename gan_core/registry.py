@@ -1,23 +1,27 @@
-"""Every variant by name: how to build it, its defaults and what it can do.
+"""Every variant by name: how to build it, the settings it reads, what it draws and where it is shown.
 
 The trainer, the job manager, the CLI and the pages learn about variants only from here. A variant is
-one module in `gan_core.variants` that defines `SPEC`; it is found automatically.
+one module under `gan_core.variants` (in the sub-package of its kind) that defines `SPEC`; it is found
+automatically.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from gan_core.config import TrainConfig, validate_config
-from gan_core.errors import UnknownVariantError
+from gan_core.config import ALWAYS_READ, BASICS, FIELD_RULES, LOGGING, FieldRule, SettingGroup, TrainConfig, checked_value
+from gan_core.errors import ConfigError, UnknownVariantError
+from gan_core.samples import IMAGE_GRID, SampleKind
 
 if TYPE_CHECKING:
     from gan_core.variants.base import GanModel
+
+DataKind = Literal["images", "image_pairs", "aligned_image_pairs"]
+"""What a variant trains on: single images, two image domains, or two domains whose pictures pair up."""
 
 
 @dataclass(frozen=True)
@@ -30,22 +34,74 @@ class VariantSpec:
     objective: str  # the paper's objective as a LaTeX formula
     paper: str
     model_class: type[GanModel]
+    settings: tuple[SettingGroup, ...]  # the fields it reads beyond Basics and Logging, grouped for the form
     defaults: dict[str, Any] = field(default_factory=dict)
+    # Settings of its own, beyond TrainConfig's fields: name → rule with its default. Their values live in
+    # `TrainConfig.extra`; a group in `settings` names each, so the form, the CLI and validation know them.
+    own_settings: dict[str, FieldRule] = field(default_factory=dict)
+    sample_kind: SampleKind = IMAGE_GRID
+    data: DataKind = "images"
     conditional: bool = False  # the generator takes a class label
     has_codes: bool = False  # InfoGAN-style latent codes
-    classifier_head: bool = False  # D also predicts the class (ACGAN): class_weight, fake_class_loss apply
-    image_to_image: bool = False  # translates images instead of sampling noise
-    translation_fields: tuple[str, ...] = ()  # config fields of a translator's own objective, for forms
     page: str = "/train"  # the page that shows a trained model best
+
+    @property
+    def setting_groups(self) -> tuple[SettingGroup, ...]:
+        """Every group the Train form shows for this variant, in order."""
+        return (BASICS, *self.settings, LOGGING)
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """Every config field this variant reads."""
+        return frozenset(ALWAYS_READ).union(*(group.fields for group in self.setting_groups))
+
+    @property
+    def image_to_image(self) -> bool:
+        """It translates pictures (trains on two domains) instead of sampling noise."""
+        return self.data != "images"
+
+    def rule(self, name: str) -> FieldRule:
+        """The rule of a setting this variant reads: a config field's, or one of its own."""
+        return self.own_settings[name] if name in self.own_settings else FIELD_RULES[name]
+
+    def value(self, config: TrainConfig, name: str) -> Any:
+        """A setting's value in `config`: a field, or one of this variant's own settings (with its default)."""
+        if name in self.own_settings:
+            return config.extra.get(name, self.own_settings[name].default)
+        return getattr(config, name)
+
+    def check_reads(self, names: Any) -> None:
+        """Refuse settings this variant does not read: a value that would be silently ignored is a user's mistake."""
+        unread = sorted(set(names) - self.reads)
+        if unread:
+            raise ConfigError(f"{self.name} does not read {', '.join(unread)}; its settings are: "
+                              f"{', '.join(sorted(self.reads - set(ALWAYS_READ) - {'variant'}))}")
 
     def default_config(self, **overrides: Any) -> TrainConfig:
         """The config a user starts from: generic defaults, then this variant's, then its dataset's, then theirs.
 
         A dataset's layer is what an embedded task trains best with (gray2color: pix2pix keeps the lightness).
+        `overrides` may only name fields this variant reads.
         """
         dataset = overrides.get("dataset", self.defaults.get("dataset", TrainConfig.dataset))
-        values = {**self.defaults, **self.dataset_defaults(dataset), **overrides, "variant": self.name}
-        return validate_config(TrainConfig(**values))
+        own = {name: rule.default for name, rule in self.own_settings.items()}
+        base = TrainConfig(**{**self.defaults, **self.dataset_defaults(dataset), "dataset": dataset, "variant": self.name,
+                              "extra": {**own, **self.defaults.get("extra", {})}})
+        return self.with_settings(base, **overrides)
+
+    def with_settings(self, config: TrainConfig, **settings: Any) -> TrainConfig:
+        """`config` with `settings` applied: fields by name, this variant's own settings into `extra`, each checked.
+
+        Every way a user sets something (the Train form, the CLI's flags and `--config` file, a resumed run's new
+        steps) comes through here, so a setting this variant does not read is refused with its name.
+        """
+        self.check_reads(settings)
+        own = {name: checked_value(name, self.own_settings[name], value)
+               for name, value in settings.items() if name in self.own_settings}
+        fields = {name: value for name, value in settings.items() if name not in self.own_settings}
+        extra = {**config.extra, **fields.pop("extra", {}), **own}
+        return TrainConfig(**{**{f: getattr(config, f) for f in config.__dataclass_fields__}, **fields, "extra": extra,
+                              "variant": self.name})
 
     def dataset_defaults(self, dataset: str) -> dict[str, Any]:
         """The settings `dataset` suggests for this variant, on top of the variant's own defaults."""
@@ -53,22 +109,29 @@ class VariantSpec:
 
         return task_config_defaults(dataset, self.name)
 
+    def datasets(self) -> dict[str, str]:
+        """Name → description of the datasets this variant can train on."""
+        from gan_core.data.catalogue import describe_datasets
+
+        return describe_datasets(pairs=self.image_to_image, aligned=self.data == "aligned_image_pairs")
+
 
 @cache
 def _discover() -> dict[str, VariantSpec]:
     import gan_core.variants as package
 
     specs: dict[str, VariantSpec] = {}
-    for module_info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+    for module_info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
+        module = importlib.import_module(module_info.name)
         spec = getattr(module, "SPEC", None)
         if isinstance(spec, VariantSpec):
             specs[spec.name] = spec
-    return dict(sorted(specs.items(), key=lambda item: _ORDER.get(item[0], 99)))
+    return dict(sorted(specs.items(), key=lambda item: (_ORDER.get(item[0], len(_ORDER)), item[0])))
 
 
 _ORDER = {name: i for i, name in enumerate(
     ["gan", "dcgan", "cgan", "acgan", "infogan", "wgan", "wgan_gp", "lsgan", "pix2pix", "cyclegan"])}
+"""Teaching order: the papers' order of ideas. Variants not listed follow, by name."""
 
 
 def variants() -> dict[str, VariantSpec]:
@@ -86,8 +149,3 @@ def get_variant(name: str) -> VariantSpec:
 def config_for(variant: str, **overrides: Any) -> TrainConfig:
     """Shortcut: the validated default config of `variant` with `overrides` applied."""
     return get_variant(variant).default_config(**overrides)
-
-
-def merge_user_config(config: TrainConfig, user_values: dict[str, Any]) -> TrainConfig:
-    """Apply user-set fields on top of a variant's defaults and validate the result."""
-    return validate_config(dataclasses.replace(config, **user_values))

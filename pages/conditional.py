@@ -9,15 +9,11 @@ from pathlib import Path
 import streamlit as st
 
 from app_shell import run_inside_app
-from gan_core.app_support import conditional_models, interpolation_png, load_model, sample_png
+from gan_core.app.models import conditional_models, interpolation_png, sample_png
 from gan_core.grids import stacked_png
+from views.models import cached_model
 
 run_inside_app()
-
-
-@st.cache_resource(show_spinner="Loading the generator…")
-def cached_model(path: str, modified: float):
-    return load_model(path, modified)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)

@@ -5,14 +5,11 @@ from pathlib import Path
 import streamlit as st
 
 from app_shell import run_inside_app
-from gan_core.app_support import all_variants, load_model, sample_png, shipped_model, translation_preview_png
+from gan_core.app.models import sample_png, shipped_model, translation_preview_png
+from gan_core.registry import variants
+from views.models import cached_model
 
 run_inside_app()
-
-
-@st.cache_resource(show_spinner="Loading a shipped generator…")
-def cached_model(path: str, modified: float):
-    return load_model(path, modified)
 
 
 @st.cache_data(show_spinner=False)
@@ -27,6 +24,19 @@ def translation_png(path: str, modified: float) -> bytes:
     return translation_preview_png(Path(path))
 
 
+def sample_card(path: Path) -> None:
+    st.image(preview_png(str(path), path.stat().st_mtime), caption=f"samples from {path.name}")
+
+
+def translation_card(path: Path) -> None:
+    st.image(translation_png(str(path), path.stat().st_mtime),
+             caption=f"the example photo → its translation (→ and back, for a two-way model), by {path.name}")
+
+
+# What a card shows of a shipped model, by the variant's kind of sample.
+CARD_BY_KIND = {"image_grid": sample_card, "image_pairs": translation_card}
+
+
 st.title("GAN Studio")
 st.markdown(
     "A **generative adversarial network** is two networks trained against each other. The *generator* "
@@ -36,18 +46,16 @@ st.markdown(
 )
 
 columns = st.columns(2)
-for index, spec in enumerate(all_variants().values()):
+for index, spec in enumerate(variants().values()):
     with columns[index % 2].container(border=True):
         st.subheader(spec.title)
         st.latex(spec.objective)
         st.write(spec.summary)
         st.caption(spec.paper)
         path = shipped_model(spec.name)
-        if path is not None and spec.image_to_image:
-            st.image(translation_png(str(path), path.stat().st_mtime),
-                     caption=f"the example photo → its translation (→ and back, for a two-way model), by {path.name}")
-        elif path is not None:
-            st.image(preview_png(str(path), path.stat().st_mtime), caption=f"samples from {path.name}")
+        card = CARD_BY_KIND.get(spec.sample_kind.name)
+        if path is not None and card is not None:
+            card(path)
         page_file = f"pages/{spec.page.strip('/')}.py"
         if (Path(__file__).parent.parent / page_file).is_file():
             st.page_link(page_file, label=f"Open {spec.page}", icon=":material/arrow_forward:")

@@ -10,16 +10,12 @@ from pathlib import Path
 import streamlit as st
 
 from app_shell import run_inside_app
-from gan_core.app_support import load_model, models_with_codes, sample_png, traversal_png
+from gan_core.app.models import models_with_codes, sample_png, traversal_png
+from views.models import cached_model
 
 run_inside_app()
 
 SWEEP = tuple(-2.0 + 4.0 * step / 9 for step in range(10))
-
-
-@st.cache_resource(show_spinner="Loading the generator…")
-def cached_model(path: str, modified: float):
-    return load_model(path, modified)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)

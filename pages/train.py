@@ -1,6 +1,5 @@
 """Train: pick a variant and a dataset, set hyperparameters, start a background job, watch it learn."""
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -9,43 +8,32 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_shell import run_inside_app
-from gan_core.app_support import (
+from gan_core.app.charts import MetricHistory, display_indices, metric_groups
+from gan_core.app.deployment import DeploymentSettings
+from gan_core.app.jobs import (
+    ACTIVE,
     TRANSLATION_LAYOUT,
-    DeploymentSettings,
-    MetricHistory,
-    all_variants,
+    dataset_source,
     dataset_zip_limits,
-    display_indices,
+    download_root,
     format_seconds,
     job_manager,
     live_preview_step,
-    metric_groups,
     unpack_dataset_zip,
 )
-from gan_core.config import FIELD_RULES, config_from_dict
-from gan_core.data.catalogue import dataset_entry, describe_datasets
-from gan_core.data.torchvision_sets import default_root
 from gan_core.errors import GanStudioError
-from gan_core.training.jobs import ACTIVE
-from gan_core.training.run_files import RunFiles
+from gan_core.registry import variants
+from views.samples import show_sample
 
 run_inside_app()
 
-# The form's fields, in the order a person thinks about them; codes only for variants that have them.
-BASIC_FIELDS = ("steps", "batch_size", "image_size", "seed", "device", "precision")
-OPTIMISER_FIELDS = ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic", "lr_decay_start")
-OBJECTIVE_FIELDS = ("objective", "label_smoothing", "spectral_norm", "weight_clip", "gp_weight", "ema_decay")
-NETWORK_FIELDS = ("noise_dim", "width")
-CODE_FIELDS = ("categorical_codes", "continuous_codes", "info_weight")
-CLASSIFIER_FIELDS = ("class_weight", "fake_class_loss")
-BOOKKEEPING_FIELDS = ("log_every", "sample_every", "checkpoint_every", "refresh_seconds")
 # Jobs started here redraw their curves and live preview this often, whatever their speed.
 APP_REFRESH_SECONDS = 1.0
 
 
-def field_input(name: str, default, key_prefix: str):
-    """One form widget per config field, typed by its rule; values are validated on submit."""
-    rule, key, label = FIELD_RULES[name], f"{key_prefix}.{name}", name.replace("_", " ")
+def field_input(rule, name: str, default, key_prefix: str):
+    """One form widget per setting, typed by its rule; values are validated on submit."""
+    key, label = f"{key_prefix}.{name}", name.replace("_", " ")
     if rule.choices is not None:
         return st.selectbox(label, rule.choices, index=rule.choices.index(default), key=key, help=rule.help or None)
     if rule.kind is bool:
@@ -89,7 +77,7 @@ def curves_figure(title: str, series: dict, log_y: bool):
 
 
 jobs = job_manager()
-specs = all_variants()
+specs = variants()
 
 st.title("Train a GAN")
 if DeploymentSettings.from_env().public:
@@ -103,15 +91,14 @@ variant = st.selectbox("Variant", list(specs), index=list(specs).index("dcgan"),
                        format_func=lambda name: specs[name].title, key="variant")
 spec = specs[variant]
 st.caption(spec.summary)
-# A translator trains on pairs, a sampler on images; pix2pix on aligned pairs only.
-datasets = describe_datasets(pairs=spec.image_to_image, aligned=getattr(spec.model_class, "needs_aligned_pairs", False))
+datasets = spec.datasets()  # a translator trains on pairs, a sampler on images; pix2pix on aligned pairs only
 dataset = st.selectbox("Dataset", list(datasets), index=list(datasets).index(spec.default_config().dataset),
                        format_func=lambda name: f"{name}: {datasets[name]}", key=f"dataset.{variant}")
 defaults = spec.default_config(dataset=dataset).replace(refresh_seconds=APP_REFRESH_SECONDS)
 # A field the dataset sets (gray2color: keep_lightness) gets a widget per dataset, so switching datasets shows its value.
 set_by_dataset = spec.dataset_defaults(dataset)
 
-source = dataset_entry(dataset).source
+source = dataset_source(dataset)
 unpacked_root = None
 if source == "folder":
     accepted = dataset_zip_limits(pairs=spec.image_to_image)
@@ -133,32 +120,24 @@ with st.form("new_job"):
                                   help=TRANSLATION_LAYOUT if spec.image_to_image else
                                   "a flat folder of images, or one subfolder per class")
     elif source == "download":
-        data_root = st.text_input("Download folder (optional)", value="", placeholder=str(default_root()),
+        data_root = st.text_input("Download folder (optional)", value="", placeholder=str(download_root()),
                                   key=f"data_root.{dataset}", help="where the dataset is kept after its first download; "
-                                  f"empty: {default_root()} (or $GAN_STUDIO_DATA), shared with the command line")
+                                  f"empty: {download_root()} (or $GAN_STUDIO_DATA), shared with the command line")
     name = st.text_input("Job name", value=f"{spec.name} on {dataset}", key=f"{variant}.{dataset}.name")
-    groups = [("Basics", BASIC_FIELDS), ("Optimiser", OPTIMISER_FIELDS), ("Objective", OBJECTIVE_FIELDS),
-              ("Networks", NETWORK_FIELDS), ("Logging", BOOKKEEPING_FIELDS)]
-    if spec.has_codes:
-        groups.insert(4, ("Latent codes", CODE_FIELDS))
-    if spec.classifier_head:
-        groups.insert(4, ("Auxiliary classifier", CLASSIFIER_FIELDS))
-    if spec.translation_fields:
-        groups.insert(4, ("Translation", spec.translation_fields))
     values = {}
-    for title, fields in groups:
-        with st.expander(title, expanded=title == "Basics"):
+    for group in spec.setting_groups:  # only the settings this variant reads
+        with st.expander(group.title, expanded=group.title == "Basics"):
             columns = st.columns(3)
-            for index, field in enumerate(fields):
+            for index, field in enumerate(group.fields):
                 with columns[index % 3]:
                     prefix = f"{variant}.{dataset}" if field in set_by_dataset else variant
-                    values[field] = field_input(field, getattr(defaults, field), prefix)
+                    values[field] = field_input(spec.rule(field), field, spec.value(defaults, field), prefix)
     submitted = st.form_submit_button("Start training", type="primary")
 
 if submitted:
     try:
-        user = {**dataclasses.asdict(defaults), **values, "dataset": dataset, "data_root": data_root or None}
-        job_id = jobs.submit(config_from_dict(user), name=name, session=st.session_state.get("session_id"))
+        config = spec.with_settings(defaults, **values, data_root=data_root or None)
+        job_id = jobs.submit(config, name=name, session=st.session_state.get("session_id"))
         jobs.refresh()
         st.session_state["selected_job"] = job_id
         st.success(f"Started job {job_id}")
@@ -276,7 +255,7 @@ def file_bytes(path: Path) -> tuple[bytes, float] | None:
     return cached[1]
 
 
-def live_step(files: RunFiles, drawn_at: float) -> int | None:
+def live_step(files, drawn_at: float) -> int | None:
     """The step of the live preview drawn at `drawn_at`, looked up once per picture."""
     key = (str(files.root), drawn_at)
     cached = st.session_state.get("train.live_step")
@@ -288,7 +267,8 @@ def live_step(files: RunFiles, drawn_at: float) -> int | None:
 
 def show_preview(job) -> None:
     """The live preview while the job trains (or when it is newer than the last grid); the step grids behind it."""
-    files = RunFiles(jobs.run_dir(job.id))
+    kind = specs[job.variant].sample_kind
+    files = jobs.run_files(job.id)
     samples = files.sample_paths()
     try:
         live_time = files.live_sample.stat().st_mtime
@@ -311,11 +291,11 @@ def show_preview(job) -> None:
             f" at step {step}" if step is not None else "")
     elif samples:
         path = samples[-1] if choice == LIVE else samples[choice]
-        picture, caption = file_bytes(path), f"samples at {path.stem}"
+        picture, caption = file_bytes(path), f"samples at step {int(path.stem.removeprefix('step_'))}"
     if picture is None:
         st.info("The sample grid is being written; it appears on the next refresh.")
         return
-    st.image(picture[0], caption=caption, width="stretch", output_format="PNG")
+    show_sample(kind, picture[0], caption)
 
 
 def chart_series(history: MetricHistory, name: str, smoothing: float):

@@ -5,7 +5,8 @@ from pathlib import Path
 import streamlit as st
 
 from app_shell import run_inside_app
-from gan_core.app_support import DeploymentSettings, available_models
+from gan_core.app.deployment import DeploymentSettings
+from gan_core.app.models import available_models
 from gan_core.errors import GanStudioError
 from gan_core.grids import png_bytes
 from gan_core.translation import MAX_SIDE, example_picture, load_official_translator, load_translator, translate

@@ -67,7 +67,7 @@ def test_home_without_models_shows_no_images(monkeypatch, tmp_path):
 
 
 def test_the_home_card_shows_the_model_of_the_variants_default_data_set(monkeypatch, tmp_path):
-    from gan_core.app_support import shipped_model
+    from gan_core.app.models import shipped_model
 
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path))
     for name in ("pix2pix-gray2color", "pix2pix-photo2sketch_paired", "cgan-zz_other"):
@@ -129,11 +129,12 @@ def test_train_runs_a_tiny_job_to_the_end(app_env):
 
 
 def test_a_job_still_loading_shows_its_latest_output_such_as_a_download_bar(app_env):
-    from gan_core.app_support import job_manager
+    from gan_core.app.jobs import job_manager
     from gan_core.training.jobs import process_start_time
 
     jobs = job_manager()
-    job_id = jobs.submit(config_for("pix2pix", **{**TINY, "dataset": "facades"}), name="facades job")
+    tiny = {name: value for name, value in TINY.items() if name != "noise_dim"}  # a translator has no noise
+    job_id = jobs.submit(config_for("pix2pix", **tiny, dataset="facades"), name="facades job")
     # this test's own process stands in for a live worker that has not reached its first step
     jobs.update(job_id, status="running", step=0, pid=os.getpid(), pid_start=process_start_time(os.getpid()))
     log = jobs.run_dir(job_id) / "log.txt"
@@ -158,7 +159,7 @@ def wait_for_status(at: AppTest, statuses: tuple[str, ...]) -> str:
 
 
 def test_cancel_and_resume_from_the_jobs_table(app_env):
-    from gan_core.app_support import job_manager
+    from gan_core.app.jobs import job_manager
 
     jobs = job_manager()
     job_id = jobs.submit(config_for("dcgan", **{**TINY, "steps": 100_000, "checkpoint_every": 1000}))
@@ -287,7 +288,8 @@ def test_an_uploaded_dataset_zip_is_unpacked_once_under_the_runs_folder(app_env,
 
     from PIL import Image
 
-    from gan_core.app_support import runs_dir, unpack_dataset_zip
+    from gan_core.app.deployment import runs_dir
+    from gan_core.app.jobs import unpack_dataset_zip
     from gan_core.data.catalogue import load_dataset
 
     buffer = io.BytesIO()
@@ -313,7 +315,7 @@ def test_a_zip_in_the_official_cyclegan_layout_unpacks_to_a_translation_folder(a
 
     from PIL import Image
 
-    from gan_core.app_support import unpack_dataset_zip
+    from gan_core.app.jobs import unpack_dataset_zip
     from gan_core.data.catalogue import load_dataset
 
     buffer = io.BytesIO()
@@ -342,7 +344,7 @@ def columns_of(rows: list[dict]) -> tuple[dict, dict]:
 
 
 def test_metric_history_reads_only_new_rows_and_matches_a_full_read(tmp_path):
-    from gan_core.app_support import MetricHistory
+    from gan_core.app.charts import MetricHistory
     from gan_core.training.jobs import JobManager
 
     jobs = JobManager(tmp_path)
@@ -393,8 +395,17 @@ def test_metric_history_reads_only_new_rows_and_matches_a_full_read(tmp_path):
     assert same_as_full_read(history)
 
 
+def smooth(values, weight):
+    """The plain TensorBoard-style moving average, written out as the oracle for the incremental one."""
+    smoothed, last = [], None
+    for value in values:
+        last = value if last is None else weight * last + (1 - weight) * value
+        smoothed.append(last)
+    return smoothed
+
+
 def test_incremental_smoothing_and_thinning_match_the_plain_versions():
-    from gan_core.app_support import MetricHistory, display_indices, smooth
+    from gan_core.app.charts import MetricHistory, display_indices
 
     history = MetricHistory("x")
     rows = [{"step": step, "loss": (step * 7919 % 101) / 10.0} for step in range(1, 301)]
@@ -415,7 +426,7 @@ def test_incremental_smoothing_and_thinning_match_the_plain_versions():
 
 
 def test_the_live_preview_step_is_the_first_row_logged_after_it_was_drawn(tmp_path):
-    from gan_core.app_support import live_preview_step
+    from gan_core.app.jobs import live_preview_step
 
     metrics = tmp_path / "metrics.jsonl"
     assert live_preview_step(metrics, 100.0) is None  # no file yet
@@ -437,7 +448,7 @@ def write_grid(path: Path, shade: int) -> None:
 
 def running_job_with_three_rows():
     """A job marked running, as a worker that has just started leaves it: steps 10-30 logged; (jobs, id, files, now)."""
-    from gan_core.app_support import job_manager
+    from gan_core.app.jobs import job_manager
     from gan_core.training.run_files import RunFiles
 
     jobs = job_manager()
@@ -490,14 +501,14 @@ def test_dashboard_shows_the_live_preview_while_a_job_trains(app_env):
 
     timeline.set_value(1).run()  # scrub back to the step-20 grid
     assert not at.exception, at.exception
-    assert [c for element in at.get("image") for c in element.captions if c] == ["samples at step_00000020"]
+    assert [c for element in at.get("image") for c in element.captions if c] == ["samples at step 20"]
 
     jobs.record_metrics(job_id, 40, {"D_loss": 0.01, "G_loss": 2.0, "images_per_s": 100.0}, None)
     jobs.update(job_id, status="finished")
     write_grid(files.sample_path(40), 40)  # the last grid is newer than the live preview: it is shown
     at.run()
     assert not at.exception, at.exception
-    assert [c for element in at.get("image") for c in element.captions if c] == ["samples at step_00000040"]
+    assert [c for element in at.get("image") for c in element.captions if c] == ["samples at step 40"]
     assert at.session_state["train.refreshing"] == (False, False)  # nothing left to change: no 1 s reruns
     assert loss_chart_steps(at) == [[10, 20, 30, 40]]  # an ended job's last rows are read at once
 

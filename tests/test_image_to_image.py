@@ -265,3 +265,14 @@ def test_translate_cli_refuses_a_dropout_seed_for_a_generator_without_dropout(tm
     assert main(["translate", "--checkpoint", str(path), "--input", str(tmp_path / "in.png"), "--out",
                  str(tmp_path / "out.png"), "--dropout-seed", "3"]) == 2
     assert "needs a generator with dropout" in capsys.readouterr().err
+
+
+def test_sample_cli_sends_a_translator_to_translate(tmp_path, capsys):
+    """`sample` writes what a checkpoint's kind of sample is; a translator's needs a picture."""
+    from conftest import save_untrained_translator
+
+    from gan_core.cli import main
+
+    path = save_untrained_translator(tmp_path, "pix2pix", "photo2sketch_paired")
+    assert main(["sample", "--checkpoint", str(path), "--out", str(tmp_path / "x.png")]) == 2
+    assert "use `translate` with a picture instead" in capsys.readouterr().err

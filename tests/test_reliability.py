@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 from safetensors.torch import load_file, save_file
 from streamlit.testing.v1 import AppTest
 
-from gan_core.app_support import DeploymentSettings, app_threads, conditional_models, load_model, sample_png
+from gan_core.app.deployment import DeploymentSettings, app_threads
+from gan_core.app.models import conditional_models, load_model, sample_png
 from gan_core.checkpoints import load_generator, load_resume_state
 from gan_core.config import FIELD_RULES, TrainConfig, config_from_dict
 from gan_core.errors import CheckpointError, ConfigError, GanStudioError

@@ -85,7 +85,7 @@ def test_linear_decay_follows_the_official_policy():
 
 
 def test_the_ema_decay_warms_up_so_the_random_start_fades_quickly():
-    from gan_core.variants.dcgan import DCGAN
+    from gan_core.variants.images.dcgan import DCGAN
 
     model = DCGAN(tiny_config("dcgan", 1, ema_decay=0.999), (1, 16, 16), 10)
     decays = []
@@ -192,7 +192,7 @@ def test_loading_a_checkpoint_leaves_the_global_random_stream_alone(digits16, tm
 @pytest.mark.parametrize("fake_class_loss", [True, False])
 def test_acgan_discriminator_learns_the_labels_of_fakes_only_when_asked(fake_class_loss):
     """The paper's L_C for D covers fakes too; with fake_class_loss off, D's class loss reads real logits only."""
-    from gan_core.variants.acgan import ACGAN
+    from gan_core.variants.images.acgan import ACGAN
 
     config = config_for("acgan", fake_class_loss=fake_class_loss)
     model = ACGAN(config, (1, 16, 16), 10)
@@ -203,3 +203,33 @@ def test_acgan_discriminator_learns_the_labels_of_fakes_only_when_asked(fake_cla
     losses["D_cls"].backward()
     assert real_logits.grad.abs().sum() > 0
     assert (fake_logits.grad is not None and fake_logits.grad.abs().sum() > 0) == fake_class_loss
+
+
+def test_gradient_penalty_is_computed_in_float32_under_bf16_autocast():
+    """The penalty's critic pass runs with autocast off, so bf16 training gets the exact float32 penalty."""
+    from torch import nn
+
+    from gan_core.losses import gradient_penalty
+
+    torch.manual_seed(0)
+    critic = nn.Sequential(nn.Conv2d(1, 8, 3), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(8 * 14 * 14, 1))
+    real, fake = torch.randn(4, 1, 16, 16), torch.randn(4, 1, 16, 16)
+    torch.manual_seed(1)
+    exact = gradient_penalty(critic, real, fake)
+    torch.manual_seed(1)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = gradient_penalty(critic, real, fake)
+    assert mixed.dtype == torch.float32
+    assert torch.equal(mixed, exact)
+
+
+def test_a_gradient_penalty_on_a_batch_norm_critic_is_refused():
+    from gan_core.errors import ConfigError
+    from gan_core.registry import config_for, get_variant
+    from gan_core.variants.images.dcgan import DCGAN
+
+    config = config_for("dcgan", image_size=16, width=8).replace(gp_weight=10.0)  # e.g. a hand-edited config file
+    with pytest.raises(ConfigError, match="batch norm.*set gp_weight to 0, or use wgan_gp"):
+        DCGAN(config, (1, 16, 16), 10)
+    model = get_variant("wgan_gp").model_class(config_for("wgan_gp", image_size=16, width=8), (1, 16, 16), 10)
+    assert model.config.gp_weight == 10.0

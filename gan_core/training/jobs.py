@@ -21,12 +21,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from gan_core.config import TrainConfig, saved_config_from_dict, validate_config
+from gan_core.config import TrainConfig, saved_config_from_dict
 from gan_core.errors import GanStudioError
-from gan_core.registry import get_variant
 from gan_core.training.run_files import RunFiles
 
 DB_FILE = "jobs.sqlite3"
@@ -95,8 +95,9 @@ class Job:
     device: str | None
     cancel_requested: int
 
-    @property
+    @cached_property
     def config(self) -> TrainConfig:
+        """The job's config, parsed once per `Job` read from the store (it was validated when it was built)."""
         return saved_config_from_dict(json.loads(self.config_json))
 
     @property
@@ -212,9 +213,15 @@ class JobManager:
             by_step.setdefault(step, {"step": step})[name] = value
         return list(by_step.values())
 
+    def run_files(self, job_id: str) -> RunFiles:
+        """The job's run folder, its samples of the variant's kind."""
+        from gan_core.registry import get_variant
+
+        return RunFiles(self.run_dir(job_id), get_variant(self.get(job_id).variant).sample_kind.suffix)
+
     def sample_paths(self, job_id: str) -> list[Path]:
-        """The job's preview grids, oldest first."""
-        return RunFiles(self.run_dir(job_id)).sample_paths()
+        """The job's previews, oldest first."""
+        return self.run_files(job_id).sample_paths()
 
     def generator_path(self, job_id: str) -> Path | None:
         path = RunFiles(self.run_dir(job_id)).generator
@@ -239,9 +246,7 @@ class JobManager:
 
     # --- commands -----------------------------------------------------------------------
     def submit(self, config: TrainConfig, name: str | None = None, session: str | None = None) -> str:
-        """Validate and queue a job; returns its id. Call `refresh()` to start it."""
-        config = validate_config(config)
-        get_variant(config.variant)
+        """Queue a job (a `TrainConfig` is valid by construction); returns its id. Call `refresh()` to start it."""
         job_id = time.strftime("%Y%m%d-%H%M%S") + f"-{config.variant}-{secrets.token_hex(3)}"
         with self._transaction() as db:  # count and insert together, so two tabs cannot both slip under the limit
             if self.jobs_per_session is not None and session is not None:

@@ -7,14 +7,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from gan_core.checkpoints import GENERATOR_FILE, RESUME_FILE, atomic_write
+from gan_core.atomic import atomic_write
+from gan_core.checkpoints import GENERATOR_FILE, RESUME_FILE
 
 
 class RunFiles:
-    """Paths and small readers/writers for a run folder."""
+    """Paths and small readers/writers for a run folder.
 
-    def __init__(self, run_dir: Path | str) -> None:
+    Samples are files of the variant's kind (`SampleKind.suffix`: a PNG grid, text lines, a JSON list).
+    """
+
+    def __init__(self, run_dir: Path | str, sample_suffix: str = ".png") -> None:
         self.root = Path(run_dir)
+        self.sample_suffix = sample_suffix
 
     @property
     def config(self) -> Path:
@@ -41,15 +46,15 @@ class RunFiles:
         return self.root / "samples"
 
     def sample_path(self, step: int) -> Path:
-        return self.samples / f"step_{step:08d}.png"
+        return self.samples / f"step_{step:08d}{self.sample_suffix}"
 
     @property
     def live_sample(self) -> Path:
         """The latest preview, redrawn every `refresh_seconds`; the step grids above are the timeline."""
-        return self.samples / "live.png"
+        return self.samples / f"live{self.sample_suffix}"
 
     def sample_paths(self) -> list[Path]:
-        return sorted(self.samples.glob("step_*.png")) if self.samples.is_dir() else []
+        return sorted(self.samples.glob(f"step_*{self.sample_suffix}")) if self.samples.is_dir() else []
 
     def write_json(self, path: Path, data: dict[str, Any]) -> None:
         text = json.dumps(data, indent=2, sort_keys=True)

@@ -16,12 +16,11 @@ from pathlib import Path
 import torch
 
 from gan_core.checkpoints import DatasetInfo, load_resume_state, save_generator, save_resume_state
-from gan_core.config import TrainConfig, validate_config
+from gan_core.config import TrainConfig
 from gan_core.data.catalogue import load_dataset
 from gan_core.data.types import ImageDataset
 from gan_core.device import autocast_dtype, describe_device, resolve_device
 from gan_core.errors import CheckpointError, ConfigError
-from gan_core.grids import save_png, to_pil
 from gan_core.registry import get_variant
 from gan_core.training.run_files import RunFiles
 from gan_core.variants.base import GanModel
@@ -86,9 +85,9 @@ class Trainer:
         callbacks: Iterable[Callback] = (),
         dataset: ImageDataset | None = None,
     ) -> None:
-        self.config = validate_config(config)
+        self.config = config
         self.spec = get_variant(self.config.variant)
-        self.files = RunFiles(run_dir)
+        self.files = RunFiles(run_dir, self.spec.sample_kind.suffix)
         self.callbacks = list(callbacks)
         self.device = resolve_device(self.config.device)
         self.autocast_dtype = autocast_dtype(self.device, self.config.precision)
@@ -146,16 +145,15 @@ class Trainer:
 
     # --- outputs ------------------------------------------------------------------------
     def save_samples(self) -> Path:
-        images, columns = self.model.preview()
+        """The fixed-input preview at this step, written as the variant's kind of sample says."""
         path = self.files.sample_path(self.step)
-        save_png(to_pil(images, columns=columns), path)
+        self.spec.sample_kind.write(self.model.preview(), path)
         for callback in self.callbacks:
             callback.on_samples(self.step, path)
         return path
 
     def save_live_sample(self) -> None:
-        images, columns = self.model.preview()
-        save_png(to_pil(images, columns=columns), self.files.live_sample)
+        self.spec.sample_kind.write(self.model.preview(), self.files.live_sample)
 
     def save_checkpoint(self, metrics: dict[str, float]) -> None:
         """Resume state first, then the generator: the generator file is only ever as new as a resumable state."""

@@ -8,7 +8,7 @@ from gan_core.config import TrainConfig
 from gan_core.nets.dcgan import ConvDiscriminator, ConvGenerator
 from gan_core.nets.init import normal_init_
 from gan_core.registry import VariantSpec
-from gan_core.variants.base import AdversarialImageGan
+from gan_core.variants.images.adversarial import NETWORKS, OPTIMISER, AdversarialImageGan, objective_group
 
 
 class DCGAN(AdversarialImageGan):
@@ -49,6 +49,7 @@ SPEC = VariantSpec(
     objective=r"\min_G \max_D \; \mathbb{E}_x[\log D(x)] + \mathbb{E}_z[\log(1 - D(G(z)))]"
               r"\quad(G \text{ minimises } -\log D(G(z)))",
     paper="Radford, Metz & Chintala, 2016 — Unsupervised Representation Learning with DCGANs",
+    settings=(OPTIMISER, objective_group(), NETWORKS),
     model_class=DCGAN,
     defaults={"objective": "nonsaturating", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999},
     page="/train",

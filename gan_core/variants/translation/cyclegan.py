@@ -19,11 +19,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_core.config import TrainConfig
+from gan_core.config import FieldRule, SettingGroup, TrainConfig
 from gan_core.nets.image_to_image import GeneratorArch, NLayerDiscriminator, ResnetGenerator
 from gan_core.registry import VariantSpec
+from gan_core.samples import IMAGE_PAIRS
 from gan_core.variants.base import BatchSource, total_grad_norm
-from gan_core.variants.image_to_image import ImageToImageGan, freeze, resnet_blocks
+from gan_core.variants.translation.base import NETWORKS, OPTIMISER, ImageToImageGan, freeze, resnet_blocks
 
 POOL_SIZE = 50
 
@@ -163,9 +164,12 @@ SPEC = VariantSpec(
     paper="Zhu et al., 2017 — Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks",
     model_class=CycleGAN,
     defaults={"dataset": "photo2sketch", "image_size": 64, "width": 16, "batch_size": 1, "lr_g": 2e-4,
-              "lr_d": 2e-4, "beta1": 0.5, "objective": "least_squares", "cycle_weight": 10.0,
+              "lr_d": 2e-4, "beta1": 0.5, "cycle_weight": 10.0,
               "identity_weight": 0.5, "steps": 4000, "lr_decay_start": 0.5},
-    image_to_image=True,
-    translation_fields=("cycle_weight", "identity_weight"),
+    settings=(OPTIMISER, NETWORKS, SettingGroup("Translation", ("cycle_weight", "identity_weight", "pool_size"))),
+    own_settings={"pool_size": FieldRule(int, 0, 1000, default=POOL_SIZE, help="CycleGAN: past fakes the discriminators "
+                                         "also see (the official 50); 0 shows them only the newest")},
+    sample_kind=IMAGE_PAIRS,
+    data="image_pairs",
     page="/translate",
 )

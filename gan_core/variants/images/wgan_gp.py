@@ -1,7 +1,8 @@
 """WGAN-GP (Gulrajani et al. 2017): the Lipschitz constraint as a gradient penalty, not clipping."""
 
 from gan_core.registry import VariantSpec
-from gan_core.variants.dcgan import DCGAN
+from gan_core.variants.images.adversarial import NETWORKS, OPTIMISER, objective_group
+from gan_core.variants.images.dcgan import DCGAN
 
 
 class WGANGP(DCGAN):
@@ -17,6 +18,7 @@ SPEC = VariantSpec(
     objective=r"\min_G \max_C \; \mathbb{E}_x[C(x)] - \mathbb{E}_z[C(G(z))]"
               r" - \lambda\,\mathbb{E}_{\hat x}[(\|\nabla_{\hat x} C(\hat x)\|_2 - 1)^2]",
     paper="Gulrajani et al., 2017 — Improved Training of Wasserstein GANs",
+    settings=(OPTIMISER, objective_group("gp_weight"), NETWORKS),
     model_class=WGANGP,
     defaults={
         "objective": "wasserstein", "gp_weight": 10.0, "lr_g": 1e-4, "lr_d": 1e-4,

@@ -7,7 +7,7 @@ from torch import nn
 from gan_core.config import TrainConfig
 from gan_core.nets.mlp import MlpDiscriminator, MlpGenerator
 from gan_core.registry import VariantSpec
-from gan_core.variants.base import AdversarialImageGan
+from gan_core.variants.images.adversarial import NETWORKS, OPTIMISER, AdversarialImageGan, objective_group
 
 
 class VanillaGAN(AdversarialImageGan):
@@ -28,6 +28,7 @@ SPEC = VariantSpec(
     summary="The original adversarial game with fully connected networks; non-saturating G loss by default, minimax as an option.",
     objective=r"\min_G \max_D \; \mathbb{E}_x[\log D(x)] + \mathbb{E}_z[\log(1 - D(G(z)))]",
     paper="Goodfellow et al., 2014 — Generative Adversarial Nets",
+    settings=(OPTIMISER, objective_group("gp_weight"), NETWORKS),
     model_class=VanillaGAN,
     defaults={"objective": "nonsaturating", "width": 128, "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5},
     page="/train",

@@ -7,7 +7,8 @@ import torch.nn.functional as F
 
 from gan_core.config import TrainConfig
 from gan_core.registry import VariantSpec
-from gan_core.variants.conditional import ClassConditionalDCGAN
+from gan_core.variants.images.adversarial import NETWORKS, OPTIMISER, objective_group
+from gan_core.variants.images.conditional import ClassConditionalDCGAN
 
 
 class CGAN(ClassConditionalDCGAN):
@@ -29,6 +30,7 @@ SPEC = VariantSpec(
     summary="Conditional GAN: ask for a class and get it; both players are given the label.",
     objective=r"\min_G \max_D \; \mathbb{E}_{x,y}[\log D(x \mid y)] + \mathbb{E}_{z,y}[\log(1 - D(G(z \mid y) \mid y))]",
     paper="Mirza & Osindero, 2014 — Conditional Generative Adversarial Nets",
+    settings=(OPTIMISER, objective_group(), NETWORKS),
     model_class=CGAN,
     defaults={"objective": "nonsaturating", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5},
     conditional=True,

@@ -17,13 +17,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_core import losses
-from gan_core.config import TrainConfig
+from gan_core.config import SettingGroup, TrainConfig
 from gan_core.errors import ConfigError
 from gan_core.nets.colorizer import LightnessKeepingColorizer
 from gan_core.nets.image_to_image import GeneratorArch, NLayerDiscriminator, UnetGenerator, batch_statistics
 from gan_core.registry import VariantSpec
+from gan_core.samples import IMAGE_PAIRS
 from gan_core.variants.base import BatchSource, total_grad_norm
-from gan_core.variants.image_to_image import ImageToImageGan, freeze, unet_depth
+from gan_core.variants.translation.base import NETWORKS, OPTIMISER, ImageToImageGan, freeze, unet_depth
 
 
 class Pix2Pix(ImageToImageGan):
@@ -102,7 +103,8 @@ SPEC = VariantSpec(
     model_class=Pix2Pix,
     defaults={"dataset": "photo2sketch_paired", "image_size": 64, "width": 16, "batch_size": 8, "lr_g": 2e-4,
               "lr_d": 2e-4, "beta1": 0.5, "l1_weight": 100.0, "steps": 2000},
-    image_to_image=True,
-    translation_fields=("l1_weight", "keep_lightness", "chroma_downsample"),
+    settings=(OPTIMISER, NETWORKS, SettingGroup("Translation", ("l1_weight", "keep_lightness", "chroma_downsample"))),
+    sample_kind=IMAGE_PAIRS,
+    data="aligned_image_pairs",
     page="/translate",
 )

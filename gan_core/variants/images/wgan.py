@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from gan_core.registry import VariantSpec
-from gan_core.variants.dcgan import DCGAN
+from gan_core.variants.images.adversarial import NETWORKS, OPTIMISER, objective_group
+from gan_core.variants.images.dcgan import DCGAN
 
 
 class WGAN(DCGAN):
@@ -25,6 +26,7 @@ SPEC = VariantSpec(
     summary="Wasserstein GAN: a weight-clipped critic whose score gap estimates the Earth-Mover distance.",
     objective=r"\min_G \max_{\|C\|_L \le 1} \; \mathbb{E}_x[C(x)] - \mathbb{E}_z[C(G(z))]",
     paper="Arjovsky, Chintala & Bottou, 2017 — Wasserstein GAN",
+    settings=(OPTIMISER, objective_group("weight_clip"), NETWORKS),
     model_class=WGAN,
     defaults={
         "objective": "wasserstein", "optimizer": "rmsprop", "lr_g": 5e-5, "lr_d": 5e-5,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from gan_core.config import TrainConfig
+from gan_core.config import SettingGroup, TrainConfig
 from gan_core.registry import VariantSpec
-from gan_core.variants.conditional import ClassConditionalDCGAN
+from gan_core.variants.images.adversarial import NETWORKS, OPTIMISER, objective_group
+from gan_core.variants.images.conditional import ClassConditionalDCGAN
 
 
 class ACGAN(ClassConditionalDCGAN):
@@ -37,9 +38,9 @@ SPEC = VariantSpec(
     objective=r"L_S = \mathbb{E}[\log P(S{=}\text{real}\mid x)] + \mathbb{E}[\log P(S{=}\text{fake}\mid G(z,c))],\;"
               r"L_C = \mathbb{E}[\log P(C{=}c \mid x)];\; D: \max L_S + L_C,\; G: \max L_C - L_S",
     paper="Odena, Olah & Shlens, 2017 — Conditional Image Synthesis with Auxiliary Classifier GANs",
+    settings=(OPTIMISER, objective_group(), NETWORKS, SettingGroup("Auxiliary classifier", ("class_weight", "fake_class_loss"))),
     model_class=ACGAN,
     defaults={"objective": "nonsaturating", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5},
     conditional=True,
-    classifier_head=True,
     page="/conditional",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gan_core.config import TrainConfig
 from gan_core.errors import ConfigError
 from gan_core.latent import LatentLayout
-from gan_core.variants.dcgan import DCGAN
+from gan_core.variants.images.dcgan import DCGAN
 
 
 class ClassConditionalDCGAN(DCGAN):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gan_core.config import TrainConfig
+from gan_core.config import SettingGroup, TrainConfig
 from gan_core.data.paired import PairBatchSource, PairedDataset
 from gan_core.data.types import ImageDataset, to_unit_range
 from gan_core.errors import ConfigError, DatasetUnavailableError
@@ -18,6 +18,8 @@ from gan_core.nets.init import normal_init_
 from gan_core.variants.base import BatchSource, GanModel
 
 PREVIEW_ROWS = 6
+OPTIMISER = SettingGroup("Optimiser", ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "lr_decay_start"))
+NETWORKS = SettingGroup("Networks", ("width", "ema_decay"))
 
 
 class ImageToImageGan(GanModel):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from gan_core.config import TrainConfig
+from gan_core.config import SettingGroup, TrainConfig
 from gan_core.latent import LatentLayout
 from gan_core.registry import VariantSpec
-from gan_core.variants.dcgan import DCGAN
+from gan_core.variants.images.adversarial import NETWORKS, OPTIMISER, objective_group
+from gan_core.variants.images.dcgan import DCGAN
 
 CONTINUOUS_WEIGHT = 0.1  # the paper scales continuous codes' term down so both terms are comparable
 
@@ -52,6 +53,8 @@ SPEC = VariantSpec(
     summary="Information-maximising GAN: discovers a categorical code (digit class) and continuous codes (slant, width) without labels.",
     objective=r"\min_{G,Q} \max_D \; V(D, G) - \lambda\, L_I(G, Q),\quad L_I = \mathbb{E}[\log Q(c \mid G(z, c))] + H(c)",
     paper="Chen et al., 2016 — InfoGAN: Interpretable Representation Learning by Information Maximizing GANs",
+    settings=(OPTIMISER, objective_group(), NETWORKS,
+              SettingGroup("Latent codes", ("categorical_codes", "continuous_codes", "info_weight"))),
     model_class=InfoGAN,
     defaults={
         "objective": "nonsaturating", "lr_g": 1e-3, "lr_d": 2e-4, "beta1": 0.5,

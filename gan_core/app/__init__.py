@@ -1,0 +1,1 @@
+"""What the pages need from the engine, by topic, free of Streamlit so it can be tested and reused."""

@@ -1,0 +1,118 @@
+"""Which trained generators can drive which page, and the finished pictures pages show of them.
+
+Shipped models come first, then finished runs; a foreign or half-written file is simply not offered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from gan_core.app.deployment import checkpoints_dir, runs_dir
+from gan_core.app.jobs import job_manager
+from gan_core.checkpoints import LoadedGenerator, load_generator, read_metadata
+from gan_core.errors import CheckpointError
+from gan_core.grids import png_bytes, to_pil
+from gan_core.inference import generate, generate_from_latent, interpolate_noise, traversal_latents
+from gan_core.registry import VariantSpec, get_variant
+from gan_core.translation import example_picture, load_translator, translate
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A generator a page can load: a shipped checkpoint or a finished run's."""
+
+    label: str
+    path: Path
+    variant: str
+    modified: float  # file time, so a cache notices a replaced file
+
+
+def _choice(path: Path, label: str) -> ModelChoice | None:
+    try:
+        variant = read_metadata(path)["variant"]
+        get_variant(variant)
+    except (CheckpointError, KeyError, Exception):  # a foreign or half-written file is simply not offered
+        return None
+    return ModelChoice(label, path, variant, path.stat().st_mtime)
+
+
+def available_models(accepts: Callable[[VariantSpec], bool] = lambda spec: True) -> list[ModelChoice]:
+    """Shipped models first, then finished runs newest first, keeping those whose variant `accepts`."""
+    found: list[ModelChoice | None] = []
+    shipped = checkpoints_dir()
+    if shipped.is_dir():
+        found += [_choice(path, f"{path.stem} (shipped)") for path in sorted(shipped.glob("*.safetensors"))]
+    if runs_dir().is_dir():
+        jobs = job_manager()
+        for job in jobs.list_jobs():
+            path = jobs.generator_path(job.id)
+            if job.status == "finished" and path is not None:
+                found.append(_choice(path, f"{job.name} · {job.id} (trained here)"))
+    return [choice for choice in found if choice is not None and accepts(get_variant(choice.variant))]
+
+
+def models_with_codes() -> list[ModelChoice]:
+    return available_models(lambda spec: spec.has_codes)
+
+
+def conditional_models() -> list[ModelChoice]:
+    return available_models(lambda spec: spec.conditional)
+
+
+def shipped_model(variant: str) -> Path | None:
+    """The shipped checkpoint of `variant` (checkpoints/<variant>-*.safetensors), if there is one.
+
+    The one trained on the variant's default data set comes first (pix2pix: the sketch task, which a
+    new user's Train form also starts with), then the others in name order.
+    """
+    matches = sorted(checkpoints_dir().glob(f"{variant}-*.safetensors"))
+    default = checkpoints_dir() / f"{variant}-{get_variant(variant).default_config().dataset}.safetensors"
+    return default if default in matches else (matches[0] if matches else None)
+
+
+def load_model(path: str, modified: float = 0.0) -> LoadedGenerator:
+    """Load a generator on the CPU; `modified` is only there to key a cache."""
+    return load_generator(Path(path))
+
+
+# --- pictures ---------------------------------------------------------------------------
+def sample_png(model: LoadedGenerator, n: int, seed: int, columns: int, scale: int = 2, **choices) -> bytes:
+    """PNG bytes of `n` samples (choices: labels=, category=, continuous=)."""
+    return png_bytes(to_pil(generate(model, n, seed, **choices), columns=columns, scale=scale))
+
+
+def traversal_png(model: LoadedGenerator, seed: int, code_index: int, values: Sequence[float],
+                  base_continuous: Sequence[float] | None = None, scale: int = 2) -> bytes:
+    """Rows are categorical values, columns sweep one continuous code."""
+    latents = traversal_latents(model.layout, seed, code_index, values, base_continuous)
+    return png_bytes(to_pil(generate_from_latent(model, latents), columns=len(values), scale=scale))
+
+
+def interpolation_png(model: LoadedGenerator, seed_a: int, seed_b: int, steps: int,
+                      label_a: int | None = None, label_b: int | None = None, scale: int = 2) -> bytes:
+    latents = interpolate_noise(model.layout, seed_a, seed_b, steps, label_a, label_b)
+    return png_bytes(to_pil(generate_from_latent(model, latents), columns=steps, scale=scale))
+
+
+def translation_preview_png(path: Path, max_side: int = 192) -> bytes:
+    """PNG bytes of a translator's work on the embedded example photo: input, output (and the way back)."""
+    translation = translate(load_translator(path), example_picture(), max_side=max_side)
+    pictures = [translation.source, translation.output]
+    if translation.reconstruction is not None:
+        pictures.append(translation.reconstruction)
+    return png_bytes(side_by_side(pictures))
+
+
+def side_by_side(pictures: Sequence[Image.Image], gap: int = 4) -> Image.Image:
+    """One RGB picture with `pictures` in a row on white, top-aligned."""
+    width = sum(picture.width for picture in pictures) + gap * (len(pictures) - 1)
+    row = Image.new("RGB", (width, max(picture.height for picture in pictures)), "white")
+    left = 0
+    for picture in pictures:
+        row.paste(picture.convert("RGB"), (left, 0))
+        left += picture.width + gap
+    return row
