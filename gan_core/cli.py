@@ -99,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 def _train(args: argparse.Namespace) -> int:
     from gan_core.registry import get_variant
     from gan_core.training import train
+    from gan_core.training.preflight import check_before_start
     from gan_core.training.progress import ProgressBar
     from gan_core.training.run_files import RunFiles
 
@@ -128,6 +129,7 @@ def _train(args: argparse.Namespace) -> int:
             raise ConfigError("train needs --variant and --out (or --resume RUN_DIR)")
         spec = get_variant(user.pop("variant", args.variant))
         config = spec.default_config(**user)
+        check_before_start(config)
         run_dir, resume = args.out, False
     callbacks = [] if args.quiet else [ProgressBar()]
     result = train(config, run_dir, callbacks, resume=resume)

@@ -33,6 +33,8 @@ def translation_card(path: Path) -> None:
              caption=f"the example photo → its translation (→ and back, for a two-way model), by {path.name}")
 
 
+# What each card's second link says, by the page that shows the variant's models best.
+PAGE_ACTIONS = {"/infogan": "Move the codes", "/conditional": "Choose labels", "/translate": "Translate a picture"}
 # What a card shows of a shipped model, by the variant's kind of sample.
 CARD_BY_KIND = {"image_grid": sample_card, "image_pairs": translation_card}
 
@@ -56,8 +58,10 @@ for index, spec in enumerate(variants().values()):
         card = CARD_BY_KIND.get(spec.sample_kind.name)
         if path is not None and card is not None:
             card(path)
-        page_file = f"pages/{spec.page.strip('/')}.py"
-        if (Path(__file__).parent.parent / page_file).is_file():
-            st.page_link(page_file, label=f"Open {spec.page}", icon=":material/arrow_forward:")
-        else:
-            st.caption(f"Best shown on {spec.page}")
+        links = st.columns(2)
+        links[0].page_link("pages/train.py", label=f"Train {spec.title}", icon=":material/model_training:",
+                           query_params={"variant": spec.name})
+        if spec.page != "/train":
+            page_file = f"pages/{spec.page.strip('/')}.py"
+            links[1].page_link(page_file, label=PAGE_ACTIONS.get(spec.page, f"Open {spec.page}"),
+                               icon=":material/arrow_forward:")

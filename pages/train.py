@@ -23,6 +23,7 @@ from gan_core.app.jobs import (
 )
 from gan_core.errors import GanStudioError
 from gan_core.registry import variants
+from gan_core.training.preflight import check_before_start
 from views.samples import show_sample
 
 run_inside_app()
@@ -87,8 +88,10 @@ if DeploymentSettings.from_env().public:
     st.stop()
 
 # --- a new job ---------------------------------------------------------------------------
-variant = st.selectbox("Variant", list(specs), index=list(specs).index("dcgan"),
-                       format_func=lambda name: specs[name].title, key="variant")
+# A Home card's "Train ..." link names its variant in the URL (?variant=wgan_gp); DCGAN otherwise.
+asked = st.query_params.get("variant")
+st.session_state.setdefault("variant", asked if asked in specs else "dcgan")
+variant = st.selectbox("Variant", list(specs), format_func=lambda name: specs[name].title, key="variant")
 spec = specs[variant]
 st.caption(spec.summary)
 datasets = spec.datasets()  # a translator trains on pairs, a sampler on images; pix2pix on aligned pairs only
@@ -113,7 +116,7 @@ if source == "folder":
         except GanStudioError as error:
             st.error(f"{archive.name}: {error}")
 
-with st.form("new_job"):
+with st.form("new_job", enter_to_submit=False):  # Enter in a number field must not start a job
     data_root = None  # an embedded dataset needs no folder
     if source == "folder":
         data_root = st.text_input("Image folder", value=str(unpacked_root or ""), key=f"data_root.{dataset}.{unpacked_root}",
@@ -137,6 +140,7 @@ with st.form("new_job"):
 if submitted:
     try:
         config = spec.with_settings(defaults, **values, data_root=data_root or None)
+        check_before_start(config)  # a size the networks cannot take, a missing folder: said now, not by a failed job
         job_id = jobs.submit(config, name=name, session=st.session_state.get("session_id"))
         jobs.refresh()
         st.session_state["selected_job"] = job_id
@@ -349,7 +353,7 @@ def live_panel() -> None:
     st.caption(f"{job.status} · step {job.step}/{job.total_steps} · elapsed {format_seconds(elapsed)} · "
                f"device {job.device or '—'} · {job.message}")
     if job.status in ("failed", "interrupted", "diverged"):
-        st.code(jobs.log_tail(job.id, 30) or "(empty log)", language="text")
+        st.error(f"{job.status}: {job.message or 'no message'}. The job's log (above) has the details.")
     left, right = st.columns([3, 2])
     with right:
         show_preview(job)

@@ -104,6 +104,19 @@ def test_training_job_draws_growing_curves(server, browser):
     page.close()
 
 
+def test_enter_in_a_number_field_does_not_start_a_job(server, browser):
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{server}/train")
+    steps = page.get_by_label("steps", exact=True)
+    steps.fill("20")
+    steps.press("Enter")
+    page.wait_for_timeout(2_000)  # a submitted form says "Started job" within a few hundred milliseconds
+    assert page.get_by_text("Started job").count() == 0
+    assert page.get_by_label("steps", exact=True).input_value() == "20", "the typed value stays in the form"
+    page.close()
+
+
 def test_infogan_slider_changes_the_image(server, browser):
     page = browser.new_page()
     page.set_default_timeout(30_000)

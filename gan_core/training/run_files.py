@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from gan_core.atomic import atomic_write
 from gan_core.checkpoints import GENERATOR_FILE, RESUME_FILE
+from gan_core.errors import ConfigError
 
 
 class RunFiles:
@@ -88,3 +91,41 @@ class RunFiles:
         rows = [row for row in self.read_metrics() if row.get("step", 0) <= step]
         text = "".join(json.dumps(row) + "\n" for row in rows)
         atomic_write(self.metrics, lambda target: target.write_text(text))
+
+
+class RunLock:
+    """Held while a process trains in a run folder, so a second trainer cannot write the same run.
+
+    An OS lock (`flock`) on `train.lock`, which the kernel releases when the process ends however it ends,
+    so a killed trainer never leaves the folder locked. The file holds the holder's pid, for the message.
+    """
+
+    FILE = "train.lock"
+
+    def __init__(self, root: Path) -> None:
+        self.path = Path(root) / self.FILE
+        self._handle = None
+
+    def __enter__(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115  (held open while training)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise ConfigError(f"{self.path.parent} is being trained by another process (pid {holder}); wait for it to "
+                              "end or stop it, then resume") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None

@@ -22,7 +22,7 @@ from gan_core.data.types import ImageDataset
 from gan_core.device import autocast_dtype, describe_device, resolve_device
 from gan_core.errors import CheckpointError, ConfigError
 from gan_core.registry import get_variant
-from gan_core.training.run_files import RunFiles
+from gan_core.training.run_files import RunFiles, RunLock
 from gan_core.variants.base import GanModel
 
 PREVIEW_SEED = 1234
@@ -194,6 +194,11 @@ class Trainer:
 
     # --- the loop -----------------------------------------------------------------------
     def run(self, resume: bool = False) -> RunResult:
+        """Train to the configured step count (or continue a run), holding the run folder's lock meanwhile."""
+        with RunLock(self.files.root):
+            return self._run(resume)
+
+    def _run(self, resume: bool) -> RunResult:
         self._prepare(resume)
         c = self.config
         for callback in self.callbacks:
