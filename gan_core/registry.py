@@ -44,6 +44,8 @@ class VariantSpec:
     conditional: bool = False  # the generator takes a class label
     has_codes: bool = False  # InfoGAN-style latent codes
     page: str = "/train"  # the page that shows a trained model best
+    discriminator: str = "discriminator"  # what its paper calls the second player ("critic" for WGANs), for charts
+    preview_columns: tuple[str, ...] = ()  # what each column of its preview grid shows, where the columns differ
 
     @property
     def setting_groups(self) -> tuple[SettingGroup, ...]:

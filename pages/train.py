@@ -126,7 +126,8 @@ with st.form("new_job", enter_to_submit=False):  # Enter in a number field must 
         data_root = st.text_input("Download folder (optional)", value="", placeholder=str(download_root()),
                                   key=f"data_root.{dataset}", help="where the dataset is kept after its first download; "
                                   f"empty: {download_root()} (or $GAN_STUDIO_DATA), shared with the command line")
-    name = st.text_input("Job name", value=f"{spec.name} on {dataset}", key=f"{variant}.{dataset}.name")
+    default_name = jobs.unused_name(f"{spec.name} on {dataset}")
+    name = st.text_input("Job name", value=default_name, key=f"job_name.{default_name}")
     values = {}
     for group in spec.setting_groups:  # only the settings this variant reads
         with st.expander(group.title, expanded=group.title == "Basics"):
@@ -206,11 +207,11 @@ def jobs_panel() -> None:
         return
     st.dataframe(
         [{"name": job.name, "variant": job.variant, "status": job.status, "progress": job.progress,
-          "step": f"{job.step}/{job.total_steps}", "images/s": job.images_per_s,
+          "step": f"{job.step}/{job.total_steps}", "images/s": "—" if job.images_per_s is None else f"{job.images_per_s:,.0f}",
           "ETA": format_seconds(job.eta_s) if job.status == "running" else "—", "message": job.message}
          for job in all_jobs],
         column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0),
-                       "images/s": st.column_config.NumberColumn(format="%.0f")},
+                       "images/s": st.column_config.TextColumn("images/s", help="real images the job learns from a second")},
         hide_index=True,
     )
     by_id = {job.id: job for job in all_jobs}
@@ -299,7 +300,8 @@ def show_preview(job) -> None:
     if picture is None:
         st.info("The sample grid is being written; it appears on the next refresh.")
         return
-    show_sample(kind, picture[0], caption)
+    columns = specs[job.variant].preview_columns
+    show_sample(kind, picture[0], caption + (f" · columns: {', '.join(columns)}" if columns else ""))
 
 
 def chart_series(history: MetricHistory, name: str, smoothing: float):
@@ -329,7 +331,7 @@ def show_curves(job, by_id: dict) -> None:
     if not histories[job.id].names:
         st.info("Curves appear after the first logged step.")
     figures = st.session_state.setdefault("train.figures", {})
-    for title, series_names in metric_groups(names).items():
+    for title, series_names in metric_groups(names, specs[job.variant].discriminator).items():
         log_scale = log_y and title != "Speed (images/s)"
         key = (tuple((run_id, by_id[run_id].name, histories[run_id].version) for run_id in shown),
                tuple(series_names), smoothing, log_scale)

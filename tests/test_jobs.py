@@ -140,3 +140,16 @@ def test_the_log_tail_reads_only_the_end_and_shows_a_progress_bar_at_its_latest(
     assert jobs.log_tail(job_id).splitlines() == ["starting", "downloading facades.tar.gz: 100%", "job done"]
     assert jobs.log_tail(job_id, lines=1) == "job done"
     assert jobs.log_tail("no-such-job") == ""
+
+
+def test_default_job_names_are_unique(tmp_path):
+    from gan_core.registry import config_for
+    from gan_core.training.jobs import JobManager
+
+    jobs = JobManager(tmp_path)
+    config = config_for("dcgan")
+    assert jobs.unused_name("dcgan on digits") == "dcgan on digits"
+    jobs.submit(config, name=jobs.unused_name("dcgan on digits"))
+    jobs.submit(config, name=jobs.unused_name("dcgan on digits"))
+    assert jobs.unused_name("dcgan on digits") == "dcgan on digits (3)"
+    assert jobs.unused_name("dcgan on mnist_5k") == "dcgan on mnist_5k"

@@ -89,7 +89,7 @@ def form_fields(at: AppTest, variant: str) -> set[str]:
     """The settings the Train form offers for `variant` (widget keys are '<variant>[.<dataset>].<field>')."""
     widgets = [*at.number_input, *at.text_input, *at.selectbox, *at.checkbox]
     return {widget.key.rsplit(".", 1)[1] for widget in widgets
-            if widget.key and widget.key.startswith(f"{variant}.") and not widget.key.endswith(".name")}
+            if widget.key and widget.key.startswith(f"{variant}.")}
 
 
 def test_the_train_form_shows_exactly_the_settings_each_variant_reads(monkeypatch, tmp_path):

@@ -17,8 +17,11 @@ _GROUPS: tuple[tuple[str, Callable[[str], bool]], ...] = (
 HIDDEN_SERIES = ("step", "elapsed_s")
 
 
-def metric_groups(names: Sequence[str]) -> dict[str, list[str]]:
-    """Chart title → series names, in a fixed order; unknown names go to 'Other'."""
+def metric_groups(names: Sequence[str], discriminator: str = "discriminator") -> dict[str, list[str]]:
+    """Chart title → series names, in a fixed order; unknown names go to 'Other'.
+
+    `discriminator` is what the variant calls its second player (a WGAN's is a critic), for the titles.
+    """
     groups: dict[str, list[str]] = {}
     for name in names:
         if name in HIDDEN_SERIES:
@@ -26,7 +29,8 @@ def metric_groups(names: Sequence[str]) -> dict[str, list[str]]:
         title = next((title for title, accepts in _GROUPS if accepts(name)), "Other")
         groups.setdefault(title, []).append(name)
     order = [title for title, _ in _GROUPS] + ["Other"]
-    return {title: sorted(groups[title]) for title in order if title in groups}
+    named = {"Discriminator losses": f"{discriminator.capitalize()} losses"}
+    return {named.get(title, title): sorted(groups[title]) for title in order if title in groups}
 
 
 class MetricHistory:

@@ -197,6 +197,17 @@ class JobManager:
             rows = db.execute(query + " ORDER BY created DESC, id DESC", args).fetchall()
         return [Job(**dict(row)) for row in rows]
 
+    def unused_name(self, base: str) -> str:
+        """`base`, or `base (2)`, `(3)`, ... whichever no job has yet: a list of five 'dcgan on mnist_5k' says nothing."""
+        with self._connect() as db:
+            taken = {row[0] for row in db.execute("SELECT name FROM jobs WHERE name = ? OR name LIKE ?",
+                                                  (base, base + " (%"))}
+        candidate, number = base, 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{base} ({number})"
+        return candidate
+
     def count_running(self) -> int:
         with self._connect() as db:
             return db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'running'").fetchone()[0]

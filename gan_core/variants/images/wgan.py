@@ -33,4 +33,5 @@ SPEC = VariantSpec(
         "n_critic": 5, "weight_clip": 0.01,
     },
     page="/train",
+    discriminator="critic",
 )

@@ -25,4 +25,5 @@ SPEC = VariantSpec(
         "beta1": 0.5, "beta2": 0.9, "n_critic": 5,
     },
     page="/train",
+    discriminator="critic",
 )

@@ -172,4 +172,5 @@ SPEC = VariantSpec(
     sample_kind=IMAGE_PAIRS,
     data="image_pairs",
     page="/translate",
+    preview_columns=("input (A)", "translation G_A(A)", "back again G_B(G_A(A))"),
 )

@@ -107,4 +107,5 @@ SPEC = VariantSpec(
     sample_kind=IMAGE_PAIRS,
     data="aligned_image_pairs",
     page="/translate",
+    preview_columns=("input (A)", "output G(A)", "target (B)"),
 )
