@@ -10,10 +10,10 @@ from gan_core.retrieval.irgan import IrganModel, IrganSettings
 from gan_core.retrieval.metrics import ranking_metrics, top_k
 from gan_core.retrieval.movielens import MovieLensUnavailableError, Ratings, load_movielens
 from gan_core.retrieval.scorers import MatrixFactorization, popularity_scores
-from gan_core.retrieval.split import RankingTask, test_and_validation_tasks
+from gan_core.retrieval.split import RankingTask, evaluation_tasks
 
 __all__ = [
     "IrganModel", "IrganSettings", "MatrixFactorization", "MovieLensUnavailableError", "PairwiseSettings",
-    "RankingTask", "Ratings", "load_movielens", "popularity_scores", "ranking_metrics", "test_and_validation_tasks",
+    "RankingTask", "Ratings", "load_movielens", "popularity_scores", "ranking_metrics", "evaluation_tasks",
     "top_k", "train_pairwise",
 ]

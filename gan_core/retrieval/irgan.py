@@ -57,6 +57,7 @@ class IrganSettings:
     l2_d: float = 0.1  # per example (the code's 0.1 / batch 16 summed over the batch)
     d_updates: int = 2
     g_updates: int = 1
+    d_warmup_steps: int = 0  # steps of D updates only, before G moves (the code trains D for 100 epochs first)
     users_per_batch: int = 64  # tuned
     exclude_seen_negatives: bool = False  # the code draws D's negatives from all items, training ones included
     discriminator_from_pretrained: bool = False  # the code starts D fresh and G from the pre-trained model
@@ -78,6 +79,8 @@ class IrganSettings:
             raise ConfigError(f"IRGAN setting optimizer must be sgd or adam, got {self.optimizer!r}")
         if self.d_updates < 0 or self.g_updates < 0 or self.d_updates + self.g_updates == 0:
             raise ConfigError("IRGAN settings d_updates and g_updates must be ≥ 0 and not both 0")
+        if self.d_warmup_steps < 0:
+            raise ConfigError(f"IRGAN setting d_warmup_steps must be ≥ 0, got {self.d_warmup_steps}")
         if self.l2_g < 0 or self.l2_d < 0:
             raise ConfigError("IRGAN L2 penalties must be ≥ 0")
 
@@ -108,6 +111,7 @@ class IrganModel(nn.Module):
         self.register_buffer("seen", torch.zeros(n_users, n_items, dtype=torch.bool), persistent=False)
         self.register_buffer("relevant", torch.zeros(n_users, n_items, dtype=torch.bool), persistent=False)
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.steps_done = 0  # set by the trainer (`prepare_step`); counted here when training stand-alone
 
     # --- set-up -------------------------------------------------------------------------
     def attach_interactions(self, task: RankingTask) -> None:
@@ -126,6 +130,10 @@ class IrganModel(nn.Module):
 
     def attach_optimizers(self, optimizers: dict[str, torch.optim.Optimizer]) -> None:
         self.optimizers = optimizers
+
+    def prepare_step(self, step: int) -> None:
+        """Called by the trainer before each step with the steps done so far, so a resumed run keeps its schedule."""
+        self.steps_done = step
 
     def user_batches(self, generator: torch.Generator | None = None) -> UserBatches:
         """Batches of `users_per_batch` users drawn at random among those with a relevant training item."""
@@ -214,16 +222,21 @@ class IrganModel(nn.Module):
     def train_step(self, next_batch: UserBatches) -> dict[str, torch.Tensor]:
         """`d_updates` D updates then `g_updates` G updates, each on a fresh batch of users from `next_batch`.
 
-        Returns named scalar tensors (the trainer logs them): D_loss, D(real), D(fake) from the last D
-        update; G_loss, reward_mean (D's reward of G's picks under p_θ), reward_raw_mean from the last G update.
+        During the first `d_warmup_steps` steps only D is updated. Returns named scalar tensors (the
+        trainer logs them): D_loss, D(real), D(fake) from the last D update; G_loss, reward_mean (D's
+        reward of G's picks under p_θ) and reward_raw_mean from the last G update (absent while warming up,
+        or when an update count is 0).
         """
         if not self.optimizers:
             raise RuntimeError("attach_optimizers(configure_optimizers()) before training")
+        warming_up = self.steps_done < self.settings.d_warmup_steps
         logs: dict[str, torch.Tensor] = {}
-        for _ in range(self.settings.d_updates):
+        for _ in range(max(self.settings.d_updates, 1) if warming_up else self.settings.d_updates):
             logs.update(self.discriminator_step(next_batch()))
-        for _ in range(self.settings.g_updates):
-            logs.update(self.generator_step(next_batch()))
+        if not warming_up:
+            for _ in range(self.settings.g_updates):
+                logs.update(self.generator_step(next_batch()))
+        self.steps_done += 1
         return logs
 
     # --- reading the players as rankers -----------------------------------------------------

@@ -75,7 +75,7 @@ def ranking_task(ratings: Ratings, train_rows: np.ndarray, held_rows: np.ndarray
                        held_out=_dense(ratings, held_rows & good))
 
 
-def test_and_validation_tasks(ratings: Ratings, min_rating: float = RELEVANT_MIN_RATING,
+def evaluation_tasks(ratings: Ratings, min_rating: float = RELEVANT_MIN_RATING,
                               seed: int = SPLIT_SEED) -> tuple[RankingTask, RankingTask]:
     """The test task (80% train / 20% test) and a validation task carved from the 80% the same way.
 
