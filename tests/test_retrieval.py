@@ -17,6 +17,7 @@ from gan_core.retrieval.bpr import PairwiseSettings, sample_unlabelled, train_pa
 from gan_core.retrieval.irgan import IrganModel, IrganSettings
 from gan_core.retrieval.metrics import ranking_metrics, top_k
 from gan_core.retrieval.movielens import MovieLensUnavailableError, load_movielens
+from gan_core.retrieval.samples import ranked_list, user_index
 from gan_core.retrieval.split import RankingTask, evaluation_tasks, held_out_mask
 
 INTER = ("user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
@@ -253,3 +254,17 @@ def test_bpr_learns_a_planted_preference():
     model = train_pairwise(relevant, PairwiseSettings(dim=4, epochs=60, batch_size=16, lr=0.05, l2=0.0), seed=0)
     result = ranking_metrics(model.all_scores().detach(), relevant, held_out, ks=(1,))
     assert result["P@1"] > 0.9
+
+
+# --- the sample: a ranked list ------------------------------------------------------------------------
+def test_a_ranked_list_names_unseen_items_and_marks_held_out_hits(tmp_path):
+    ratings = load_movielens(write_dataset(tmp_path), name="mini")
+    user = user_index(ratings, 7)
+    seen = torch.tensor([True, True, False])  # user 7 rated items "2" and "10"
+    held_out = torch.tensor([False, False, True])
+    entries = ranked_list(torch.tensor([5.0, 4.0, 1.0]), seen, ratings, k=10, held_out=held_out)
+    assert user == 1
+    assert [(e.rank, e.item_id, e.title, e.held_out_hit) for e in entries] == [(1, "11", "Seven (Se7en)", True)]
+    assert entries[0].to_dict()["score"] == 1.0
+    with pytest.raises(ConfigError, match=r"unknown user '99': MovieLens-100K users are 3\.\.7"):
+        user_index(ratings, 99)
