@@ -45,10 +45,10 @@ from gan_core.retrieval.split import RankingTask, evaluation_tasks
 METRICS = ("P@3", "P@5", "P@10", "NDCG@3", "NDCG@5", "NDCG@10")
 RANKERS = ("popularity", "BPR", "pre-trained (DNS)", "IRGAN G", "IRGAN D")
 
-BPR = PairwiseSettings(candidates=1, epochs=30, lr=0.01, l2=0.001)
-PRETRAINED = PairwiseSettings(candidates=5, epochs=30, lr=0.01, l2=0.001)
+BPR = PairwiseSettings(candidates=1, epochs=40, lr=0.01, l2=0.03)
+PRETRAINED = PairwiseSettings(candidates=5, epochs=40, lr=0.01, l2=0.03)
 IRGAN = IrganSettings()
-IRGAN_STEPS = 300
+IRGAN_STEPS = 700  # 200 D-only warm-up steps, then 500 adversarial steps
 
 # Wang et al., SIGIR 2017, Table 3 (MovieLens), in METRICS order. Transcribed from the paper, not
 # re-measured; their protocol differs from ours in the split itself (theirs is one released 80/20 file)
