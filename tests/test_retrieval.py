@@ -177,10 +177,15 @@ def test_the_policy_gradient_step_raises_the_probability_of_a_rewarded_item():
 
 
 def test_train_step_returns_named_scalars_and_moves_the_discriminator():
-    model = toy_model(IrganSettings(users_per_batch=2), toy_task())
+    model = toy_model(IrganSettings(users_per_batch=2, d_warmup_steps=1), toy_task())
     before = model.discriminator.item_bias.detach().clone()
+    generator_before = model.generator.item_embedding.detach().clone()
+    logs = model.train_step(model.user_batches())  # the warm-up step: D only
+    assert set(logs) == {"D_loss", "D(real)", "D(fake)"}
+    assert torch.equal(generator_before, model.generator.item_embedding)
     logs = model.train_step(model.user_batches())
     assert {"D_loss", "D(real)", "D(fake)", "G_loss", "reward_mean"} <= set(logs)
+    assert not torch.equal(generator_before, model.generator.item_embedding)
     assert all(value.ndim == 0 and torch.isfinite(value) for value in logs.values())
     assert not torch.equal(before, model.discriminator.item_bias)
 
@@ -268,3 +273,33 @@ def test_a_ranked_list_names_unseen_items_and_marks_held_out_hits(tmp_path):
     assert entries[0].to_dict()["score"] == 1.0
     with pytest.raises(ConfigError, match=r"unknown user '99': MovieLens-100K users are 3\.\.7"):
         user_index(ratings, 99)
+
+
+def test_resuming_from_state_dicts_and_the_rng_continues_exactly():
+    """What the trainer saves (model and optimizer state, the CPU RNG, the step) is all IRGAN's training needs."""
+    task = toy_task(n_users=4)
+    settings = IrganSettings(users_per_batch=2, d_warmup_steps=2)
+
+    def run(model: IrganModel, steps: range) -> None:
+        batches = model.user_batches()
+        for step in steps:
+            model.prepare_step(step)
+            model.train_step(batches)
+
+    straight = toy_model(settings, task)
+    run(straight, range(6))
+    first = toy_model(settings, task)
+    run(first, range(3))
+    saved = {"model": {k: v.clone() for k, v in first.state_dict().items()}, "rng": torch.get_rng_state(),
+             "optimizers": {name: opt.state_dict() for name, opt in first.optimizers.items()}}
+    torch.manual_seed(1234)  # anything drawn in between must not matter
+    resumed = IrganModel(settings, task.n_users, task.n_items)
+    resumed.attach_interactions(task)
+    resumed.load_state_dict(saved["model"])
+    resumed.attach_optimizers(resumed.configure_optimizers())
+    for name, optimizer in resumed.optimizers.items():
+        optimizer.load_state_dict(saved["optimizers"][name])
+    torch.set_rng_state(saved["rng"])
+    run(resumed, range(3, 6))
+    for name, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[name]), name

@@ -58,7 +58,7 @@ class IrganSettings:
     d_updates: int = 2
     g_updates: int = 1
     d_warmup_steps: int = 200  # tuned: D-only steps before G moves (the code trains D for 100 epochs first)
-    users_per_batch: int = 64  # tuned
+    users_per_batch: int = 64  # not tuned (the code: one user per G update, 16 pairs per D update)
     exclude_seen_negatives: bool = False  # the code draws D's negatives from all items, training ones included
     discriminator_from_pretrained: bool = False  # the code starts D fresh and G from the pre-trained model
     init_scale: float = INIT_SCALE
