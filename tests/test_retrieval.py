@@ -233,6 +233,9 @@ def test_bad_settings_and_users_out_of_range_are_refused():
         IrganSettings(importance_mix=1.0)
     with pytest.raises(ConfigError, match="reward"):
         IrganSettings(reward="hinge")
+    assert IrganSettings.from_dict(IrganSettings(lr_g=0.5).to_dict()) == IrganSettings(lr_g=0.5)
+    with pytest.raises(ConfigError, match="unknown IRGAN setting"):
+        IrganSettings.from_dict({"learning_rate": 0.1})
     model = toy_model(IrganSettings(), toy_task())
     with pytest.raises(ConfigError, match="users 0..2"):
         model.recommend(torch.tensor([3]))

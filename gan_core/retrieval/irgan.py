@@ -23,7 +23,7 @@ attached with `attach_interactions` and are not saved (MovieLens may not be redi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Literal
 
 import torch
@@ -86,6 +86,15 @@ class IrganSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> IrganSettings:
+        """Settings read back from a checkpoint's metadata; unknown names are refused, not ignored."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown IRGAN setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**values)
 
 
 def d_reward(logits: torch.Tensor, kind: Reward) -> torch.Tensor:
