@@ -1,8 +1,9 @@
 """The paper's protocol as data: a fixed random 80/20 split of each user's ratings, and dense masks.
 
-IRGAN (and its released code) splits each user's ratings at random into 80% for training and 20%
-held out; a rating of at least `min_rating` stars makes an item relevant; at test time every item the
-user has not rated in training is ranked. Everything downstream (training, sampling, metrics) works
+Issue #23's protocol, after the paper: each user's ratings are split at random, 80% for training and
+20% held out (the released code ships one 80/20 split as two files, 80,000 and 20,000 ratings); a rating
+of at least `min_rating` stars makes an item relevant (the code's `r > 3.99`); at test time every item
+the user has not rated in training is ranked. Everything downstream (training, sampling, metrics) works
 on dense `[users, items]` boolean masks: 943 × 1,682 is small, and full-matrix operations replace
 Python loops over users.
 """
