@@ -260,6 +260,7 @@ class IrganModel(nn.Module):
                   player: Literal["generator", "discriminator"] = "generator") -> tuple[torch.Tensor, torch.Tensor]:
         """The sample of this model: each user's top-`k` items not seen in training, and their scores."""
         n_users = self.seen.shape[0]
+        users = users.to(self.seen.device)
         if users.numel() and (int(users.min()) < 0 or int(users.max()) >= n_users):
             raise ConfigError(f"user index out of range: this model knows users 0..{n_users - 1}")
         return top_k(self.scores(player, users), self.seen[users], k)
@@ -268,4 +269,4 @@ class IrganModel(nn.Module):
     def evaluate(self, held_out: torch.Tensor, player: Literal["generator", "discriminator"] = "generator",
                  ks: tuple[int, ...] = (3, 5, 10)) -> dict[str, float]:
         """P@k and NDCG@k of one player against held-out relevant items, training items excluded."""
-        return ranking_metrics(self.scores(player), self.seen, held_out, ks)
+        return ranking_metrics(self.scores(player), self.seen, held_out.to(self.seen.device), ks)

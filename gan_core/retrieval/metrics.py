@@ -23,10 +23,11 @@ def expected_gains(scores: torch.Tensor, exclude: torch.Tensor, relevant: torch.
     starts = torch.ones_like(ordered, dtype=torch.bool)
     starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
     n_rows, n_cols = ordered.shape
-    groups = (starts.long().cumsum(1) - 1) + torch.arange(n_rows).unsqueeze(1) * n_cols
+    device = ordered.device
+    groups = (starts.long().cumsum(1) - 1) + torch.arange(n_rows, device=device).unsqueeze(1) * n_cols
     flat = groups.flatten()
-    total = torch.zeros(n_rows * n_cols).index_add_(0, flat, gains.flatten())
-    size = torch.zeros(n_rows * n_cols).index_add_(0, flat, torch.ones(flat.numel()))
+    total = torch.zeros(n_rows * n_cols, device=device).index_add_(0, flat, gains.flatten())
+    size = torch.zeros(n_rows * n_cols, device=device).index_add_(0, flat, torch.ones(flat.numel(), device=device))
     mean = total / size.clamp(min=1.0)
     return mean[groups[:, :depth]]
 
@@ -43,14 +44,14 @@ def ranking_metrics(scores: torch.Tensor, exclude: torch.Tensor, relevant: torch
         raise ValueError("no user has a relevant item to rank")
     depth = max(ks)
     gains = expected_gains(scores[users], exclude[users], relevant[users], depth)
-    discounts = 1.0 / torch.log2(torch.arange(2, depth + 2, dtype=torch.float32))
+    discounts = 1.0 / torch.log2(torch.arange(2, depth + 2, dtype=torch.float32, device=gains.device))
     n_relevant = candidates[users].sum(1)
     results: dict[str, float] = {}
     for k in ks:
         results[f"P@{k}"] = gains[:, :k].mean(1).mean().item()
     for k in ks:
         dcg = (gains[:, :k] * discounts[:k]).sum(1)
-        ideal_hits = torch.arange(k).unsqueeze(0) < n_relevant.clamp(max=k).unsqueeze(1)
+        ideal_hits = torch.arange(k, device=gains.device).unsqueeze(0) < n_relevant.clamp(max=k).unsqueeze(1)
         ideal = (ideal_hits.float() * discounts[:k]).sum(1)
         results[f"NDCG@{k}"] = (dcg / ideal).mean().item()
     return results
