@@ -47,6 +47,14 @@ st.markdown(
     "The variants below differ in what they optimise and what you can control when sampling."
 )
 
+st.header("Start here")
+first, second = st.columns(2)
+first.page_link("pages/playground.py", label="See a GAN learn in 30 seconds: the 2-D playground",
+                icon=":material/scatter_plot:")
+second.page_link("pages/train.py", label="Your first training job: DCGAN on handwritten digits, a few minutes on a CPU",
+                 icon=":material/model_training:", query_params={"variant": "dcgan"})
+
+st.header("The variants")
 columns = st.columns(2)
 for index, spec in enumerate(variants().values()):
     with columns[index % 2].container(border=True):

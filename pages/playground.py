@@ -66,7 +66,7 @@ def curves(rows: list[dict[str, float]], names: list[str], title: str, points: i
         height=250,
         margin={"l": 50, "r": 10, "t": 30, "b": 40, "autoexpand": False},
         title=title,
-        legend={"x": 1.0, "xanchor": "right", "y": 1.0, "bgcolor": "rgba(255,255,255,0.6)"},
+        legend={"x": 1.0, "xanchor": "right", "y": 1.0, "bgcolor": "rgba(0,0,0,0)"},
         xaxis={"title": "generator step"},
     )
     return fig

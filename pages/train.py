@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_shell import run_inside_app
-from gan_core.app.charts import MetricHistory, display_indices, metric_groups
+from gan_core.app.charts import MetricHistory, display_indices, metric_groups, metrics_csv
 from gan_core.app.deployment import DeploymentSettings
 from gan_core.app.jobs import (
     ACTIVE,
@@ -56,6 +56,13 @@ def act(action, job_id: str) -> None:
         st.session_state["job_error"] = str(error)
 
 
+def delete_job(job_id: str) -> None:
+    """Delete a job and say what went with it."""
+    name = jobs.get(job_id).name
+    jobs.delete(job_id)
+    st.session_state["job_deleted"] = f"Deleted {name}: its run folder (checkpoints, samples, metrics, log) is gone."
+
+
 def resume_and_start(job_id: str) -> None:
     manager = job_manager()
     manager.resume(job_id)
@@ -71,7 +78,7 @@ def curves_figure(title: str, series: dict, log_y: bool):
     for name, (steps, values) in series.items():  # numpy arrays: quick to validate, sent as binary
         figure.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=name))
     figure.update_layout(title=title, height=300, margin={"l": 60, "r": 10, "t": 40, "b": 45, "autoexpand": False},
-                         xaxis_title="step", legend={"x": 1.0, "xanchor": "right", "y": 1.0, "bgcolor": "rgba(255,255,255,0.6)"})
+                         xaxis_title="step", legend={"x": 1.0, "xanchor": "right", "y": 1.0, "bgcolor": "rgba(0,0,0,0)"})
     if log_y:
         figure.update_yaxes(type="log")
     return figure
@@ -201,6 +208,8 @@ def jobs_panel() -> None:
     jobs.refresh()
     st.header("Jobs")
     st.toggle("Only this session's jobs", key="mine_only")
+    if "job_deleted" in st.session_state:
+        st.success(st.session_state.pop("job_deleted"))
     all_jobs = visible_jobs()
     if not all_jobs:
         st.info("No training jobs yet: start one above.")
@@ -225,17 +234,20 @@ def jobs_panel() -> None:
                       disabled=job.status not in ("queued", "running"))
     actions[1].button("Resume", key="job.resume", on_click=act, args=(resume_and_start, job.id),
                       disabled=not jobs.can_resume(job))
-    actions[2].button("Delete", key="job.delete", on_click=act_and_rerun, args=(jobs.delete, job.id),
-                      disabled=job.status == "running")
+    with actions[2].popover("Delete…", disabled=job.status == "running"):
+        st.write(f"Delete **{job.name}**: its checkpoints, samples, metrics and log? This cannot be undone.")
+        st.button("Delete this job", key="job.delete", type="primary", on_click=act_and_rerun,
+                  args=(delete_job, job.id))
     if "job_error" in st.session_state:
         st.error(st.session_state.pop("job_error"))
+
     log = jobs.log_tail(job.id, lines=30)
     if job.status == "running" and job.step == 0 and log:  # loading: a download's progress bar is the news
         st.caption(f"Latest output: {log.splitlines()[-1]}")
     with st.expander("Log: what the job's process printed (downloads, warnings, errors)"):
         st.code(log or "nothing yet", language=None)
     generator = jobs.generator_path(job.id)
-    if job.status == "finished" and generator is not None:  # read only when clicked, not on every refresh
+    if job.status not in ACTIVE and generator is not None:  # a cancelled job's last checkpoint too; read only on click
         actions[3].download_button("Download generator", generator.read_bytes, file_name=f"{job.id}.safetensors",
                                    mime="application/octet-stream")
     if st.session_state.pop(RERUN_PAGE, False) or refreshing(all_jobs) != st.session_state.get(REFRESHING):
@@ -302,6 +314,8 @@ def show_preview(job) -> None:
         return
     columns = specs[job.variant].preview_columns
     show_sample(kind, picture[0], caption + (f" · columns: {', '.join(columns)}" if columns else ""))
+    st.download_button("Download this sample", picture[0], file_name=f"{job.id}-{caption.split()[-1]}{kind.suffix}",
+                       mime=kind.mime, key="download.sample")
 
 
 def chart_series(history: MetricHistory, name: str, smoothing: float):
@@ -330,6 +344,9 @@ def show_curves(job, by_id: dict) -> None:
     names = sorted({name for run_id in shown for name in histories[run_id].names})
     if not histories[job.id].names:
         st.info("Curves appear after the first logged step.")
+    else:
+        st.download_button("Download metrics (CSV)", lambda: metrics_csv(jobs.metrics(job.id)),
+                           file_name=f"{job.id}-metrics.csv", mime="text/csv", key="download.metrics")
     figures = st.session_state.setdefault("train.figures", {})
     for title, series_names in metric_groups(names, specs[job.variant].discriminator).items():
         log_scale = log_y and title != "Speed (images/s)"

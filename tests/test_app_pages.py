@@ -117,7 +117,8 @@ def test_train_runs_a_tiny_job_to_the_end(app_env):
     assert table["step"].iloc[0] == "4/4"
     assert len(at.get("plotly_chart")) >= 4  # losses per network, D(x)/D(G(z)), grad norms, speed
     assert image_sources(at), "the latest sample grid is shown"
-    assert any(element.proto.label == "Download generator" for element in at.get("download_button"))
+    downloads = [element.proto.label for element in at.get("download_button")]
+    assert {"Download generator", "Download metrics (CSV)", "Download this sample"} <= set(downloads)
     assert at.button(key="job.resume").disabled and at.button(key="job.cancel").disabled
     log = next(element for element in at.expander if element.label.startswith("Log:"))
     assert ": training on CPU" in log.code[0].value, "what the worker printed, as it printed it"
@@ -125,6 +126,7 @@ def test_train_runs_a_tiny_job_to_the_end(app_env):
     at.button(key="job.delete").click().run()
     assert not at.exception
     assert "No training jobs yet" in at.info[0].value
+    assert at.success and at.success[0].value.startswith("Deleted dcgan on digits: its run folder")
     assert not any((Path(os.environ["GAN_STUDIO_RUNS"])).glob("*/generator.safetensors"))
 
 
@@ -393,6 +395,13 @@ def test_metric_history_reads_only_new_rows_and_matches_a_full_read(tmp_path):
     asked.clear()
     assert not history.update(jobs, jobs.get(job_id)) and asked == []
     assert same_as_full_read(history)
+
+
+def test_metrics_csv_has_a_column_per_series_and_blanks_where_unlogged():
+    from gan_core.app.charts import metrics_csv
+
+    rows = [{"step": 1, "D_real": 0.5, "G_GAN": 2.0}, {"step": 2, "D_real": 0.25, "images_per_s": 100.0}]
+    assert metrics_csv(rows) == "step,D_real,G_GAN,images_per_s\n1,0.5,2.0,\n2,0.25,,100.0\n"
 
 
 def smooth(values, weight):

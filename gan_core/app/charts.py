@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Sequence
 
 from gan_core.training.jobs import ACTIVE, Job, JobManager
@@ -123,3 +125,13 @@ def display_indices(count: int, limit: int = MAX_CHART_POINTS) -> list[int]:
     if count and indices[-1] != count - 1:
         indices.append(count - 1)
     return indices
+
+
+def metrics_csv(rows: Sequence[dict[str, float]]) -> str:
+    """A job's logged rows as CSV: a column per series (step first), a row per logged step, blanks where unlogged."""
+    names = sorted({name for row in rows for name in row} - {"step"})
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=["step", *names], restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue()

@@ -1,0 +1,93 @@
+"""A newcomer's first path (#25): mistakes refused before a job exists, links that go where they say,
+one trainer per run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+from test_variant_settings import form_fields
+
+from gan_core.cli import main
+from gan_core.registry import config_for, variants
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def test_a_size_the_networks_cannot_take_is_refused_before_a_job_exists(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/train.py")
+    at.run()
+    at.number_input(key="dcgan.image_size").set_value(33)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert [error.value for error in at.error] == [
+        "image_size must be a power of two from 8 (8, 16, 32, 64, ...) for convolutional networks; got 33"]
+    assert not at.success and "No training jobs yet" in at.info[-1].value
+
+
+def test_the_folder_dataset_without_a_folder_is_refused_before_a_job_exists(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/train.py")
+    at.run()
+    at.selectbox(key="dataset.dcgan").select("folder").run()
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert "name their folder" in at.error[0].value
+    assert not at.success
+
+
+def test_a_home_card_link_opens_train_with_its_variant(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/train.py")
+    at.query_params["variant"] = "wgan_gp"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="variant").value == "wgan_gp"
+    assert "gp_weight" in form_fields(at, "wgan_gp")
+
+
+def test_home_cards_link_to_training_their_own_variant(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "no_checkpoints"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    links = [element.proto for element in at.get("page_link")]
+    training = {link.label: link.query_string for link in links if link.label.startswith("Train ")}
+    assert training == {f"Train {spec.title}": f"variant={name}" for name, spec in variants().items()}
+
+
+def test_a_second_trainer_of_the_same_run_folder_exits_2_naming_the_first(tmp_path, capsys, digits16):
+    import subprocess
+    import sys
+
+    from gan_core.training import train
+
+    run = tmp_path / "run"
+    config = config_for("dcgan", steps=1, width=8, noise_dim=8, image_size=16, batch_size=8, device="cpu")
+    train(config, run, dataset=digits16)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from gan_core.training.run_files import RunLock\n"
+         f"with RunLock({str(run)!r}):\n    print('locked', flush=True); sys.stdin.readline()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert main(["train", "--resume", str(run), "--steps", "2", "--quiet"]) == 2
+        assert f"is being trained by another process (pid {holder.pid})" in capsys.readouterr().err
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert main(["train", "--resume", str(run), "--steps", "2", "--quiet"]) == 0, "the lock ends with its process"
+
+
+def test_home_starts_a_newcomer_on_the_playground_and_a_first_job(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "no_checkpoints"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert [header.value for header in at.header][:1] == ["Start here"]
+    links = {link.proto.label: link.proto.page for link in at.get("page_link")}
+    assert any(label.startswith("See a GAN learn") and "playground" in page for label, page in links.items())
+    assert any(label.startswith("Your first training job") and "train" in page for label, page in links.items())
