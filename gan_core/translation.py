@@ -61,6 +61,7 @@ class Translator:
     note: str = ""  # what was synthesised in the training data, if anything
     expectation: str = ""  # what the model can and cannot do with a new picture, if its task says
     colour_side: int | None = None  # a colouriser's working size (longest side), if it has one; see `translate`
+    training_side: int | None = None  # the side of its training crops, where known (ours); official files do not say
 
     @property
     def directions(self) -> list[str]:
@@ -105,7 +106,8 @@ def load_translator(path: str | Path) -> Translator:
         colour_side = working_side(loaded.dataset.name, loaded.config.image_size)
     arch = spec.model_class.generator_arch(loaded.config, loaded.dataset.image_shape)
     return Translator(title, arch, generators, loaded.dataset.name,
-                      synthesised_note(loaded.dataset.name), expectation(loaded.dataset.name), colour_side)
+                      synthesised_note(loaded.dataset.name), expectation(loaded.dataset.name), colour_side,
+                      loaded.config.image_size)
 
 
 def load_official_translator(source: str | Path | bytes | BinaryIO, name: str = "official generator") -> Translator:
@@ -146,7 +148,7 @@ def translate(translator: Translator, picture: Image.Image, direction: Direction
             output = _coloured_at(translator, source, translator.colour_side, dropout_seed)
             prepared = "; ".join(filter(None, [prepared, (
                 f"its colour was computed at {translator.colour_side} px, the scale of the training crops, and "
-                "enlarged; the lightness is your picture's own, at full size")]))
+                "enlarged; the lightness is your picture's own, at the size it was translated")]))
         else:
             output = translate_image(translator.generators[direction], translator.arch, source, dropout_seed)
         reconstruction = None
@@ -154,6 +156,12 @@ def translate(translator: Translator, picture: Image.Image, direction: Direction
             back = "BtoA" if direction == "AtoB" else "AtoB"
             reconstruction = translate_image(translator.generators[back], translator.arch, output.convert("RGB"))
     return Translation(source, output, reconstruction, shrunk_from, prepared)
+
+
+def too_small(translator: Translator, picture: Image.Image) -> bool:
+    """Whether `picture` is much smaller than the crops the translator learned from: it will draw noise, not a
+    translation (an 8-px picture through a 64-px model), and a page should say so."""
+    return translator.training_side is not None and max(picture.size) < translator.training_side / 2
 
 
 def _coloured_at(translator: Translator, source: Image.Image, side: int, dropout_seed: int | None) -> Image.Image:

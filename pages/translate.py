@@ -9,7 +9,14 @@ from gan_core.app.deployment import DeploymentSettings
 from gan_core.app.models import available_models
 from gan_core.errors import GanStudioError
 from gan_core.grids import png_bytes
-from gan_core.translation import MAX_SIDE, example_picture, load_official_translator, load_translator, translate
+from gan_core.translation import (
+    MAX_SIDE,
+    example_picture,
+    load_official_translator,
+    load_translator,
+    too_small,
+    translate,
+)
 from gan_core.uploads import decode_image, describe_limits
 
 run_inside_app()
@@ -66,11 +73,20 @@ try:
             placeholder="checkpoints/horse2zebra_pretrained/latest_net_G.pth",
             help=f"for files over the {st.get_option('server.maxUploadSize')} MB upload limit: an official CycleGAN "
                  "ResNet holds about 43 MiB of weights, a pix2pix U-Net about 208 MiB")
-        st.caption("Read with torch.load(weights_only=True): a file that tries to run code is refused.")
+        st.caption("Official generators come from the CycleGAN/pix2pix project: its download scripts "
+                   "(download_cyclegan_model.sh, download_pix2pix_model.sh) or your own training with it. "
+                   "Read with torch.load(weights_only=True): a file that tries to run code is refused.")
         if weights is not None:
             translator = cached_official(weights.getvalue(), weights.name)
         elif weights_path.strip():
             path = Path(weights_path.strip()).expanduser()
+            if path.is_dir():
+                st.error(f"{path} is a folder: give the generator file inside it, e.g. {path / 'latest_net_G.pth'}")
+                st.stop()
+            if path.suffix.lower() == ".safetensors":
+                st.error(f"{path.name} is a GAN Studio checkpoint, not an official .pth: copy it into the checkpoints "
+                         "folder (or $GAN_STUDIO_CHECKPOINTS) and choose “A GAN Studio model” above")
+                st.stop()
             translator = cached_official_file(str(path), path.stat().st_mtime if path.is_file() else 0.0)
         else:
             st.info("Upload a generator saved by the official project, or give its path, to translate with it.")
@@ -123,12 +139,18 @@ if result.shrunk_from:
                f"{result.source.width}×{result.source.height} px.")
 if result.prepared:
     st.caption(f"Note: {result.prepared}.")
+if too_small(translator, picture):
+    st.warning(f"This picture is {picture.width}×{picture.height} px, much smaller than the {translator.training_side}-px "
+               "crops the model learned from: expect noise rather than a translation. Upload a larger picture.")
 
 panels = [("Input", result.source), ("Translation", result.output)]
 if result.reconstruction is not None:
     panels.append(("Reconstruction (back through the other generator)", result.reconstruction))
 for column, (caption, image) in zip(st.columns(len(panels)), panels):
     column.image(image, caption=caption)
+if result.reconstruction is not None:
+    st.caption("The way back can only keep what the translation kept: where it dropped something (a sketch has no "
+               "colour), the other generator has to invent it, so the reconstruction's colours are its guesses.")
 
 st.download_button("Download the translation (PNG)", png_bytes(result.output),
                    file_name=f"{picture_name}-{direction}.png", mime="image/png", key="translate.download")

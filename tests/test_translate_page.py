@@ -188,3 +188,30 @@ def test_a_pix2pix_with_dropout_offers_seeded_test_time_noise(monkeypatch, tmp_p
 def test_a_generator_without_dropout_offers_no_noise(page_env):
     at = open_page()
     assert not [toggle for toggle in at.toggle if toggle.key == "translate.dropout"]
+
+
+def test_a_picture_much_smaller_than_the_training_crops_gets_a_warning(page_env):
+    at = open_page()
+    assert not at.warning, "the example photo is large enough"
+    at.file_uploader(key="translate.picture").set_value(("tiny.png", _png((8, 8)), "image/png")).run()
+    assert not at.exception
+    assert at.warning and "8×8 px, much smaller than the 32-px crops" in at.warning[0].value
+
+
+def test_the_cycle_view_explains_invented_colours(page_env):
+    at = open_page()  # the CycleGAN model comes first
+    assert any("has to invent it" in caption.value for caption in at.caption)
+    model = at.selectbox(key="translate.model")
+    model.select_index(next(i for i, label in enumerate(model.options) if "pix2pix" in label)).run()
+    assert not any("has to invent it" in caption.value for caption in at.caption), "no way back, nothing to explain"
+
+
+def test_an_official_path_that_is_a_folder_or_our_checkpoint_says_what_to_do(page_env, tmp_path, translators):
+    at = open_page()
+    at.radio(key="translate.source").set_value("An official CycleGAN/pix2pix .pth generator").run()
+    assert any("download_cyclegan_model.sh" in caption.value for caption in at.caption), "where official weights come from"
+    at.text_input(key="translate.official_path").set_value(str(tmp_path)).run()
+    assert not at.exception and "is a folder: give the generator file inside it" in at.error[0].value
+    ours = next(translators.glob("*.safetensors"))
+    at.text_input(key="translate.official_path").set_value(str(ours)).run()
+    assert not at.exception and "is a GAN Studio checkpoint, not an official .pth" in at.error[0].value
