@@ -13,6 +13,7 @@ from gan_core.app.deployment import DeploymentSettings
 from gan_core.app.jobs import (
     ACTIVE,
     TRANSLATION_LAYOUT,
+    check_before_start,
     dataset_source,
     dataset_zip_limits,
     download_root,
@@ -23,7 +24,6 @@ from gan_core.app.jobs import (
 )
 from gan_core.errors import GanStudioError
 from gan_core.registry import variants
-from gan_core.training.preflight import check_before_start
 from views.samples import show_sample
 
 run_inside_app()

@@ -16,8 +16,10 @@ from gan_core.data.archive import ZipLimits, extract_image_zip
 from gan_core.data.catalogue import DataSource, dataset_entry
 from gan_core.data.torchvision_sets import default_root
 from gan_core.training.jobs import ACTIVE, JobManager
+from gan_core.training.preflight import check_before_start
 
-__all__ = ["ACTIVE", "dataset_source", "download_root", "job_manager"]  # ACTIVE: the statuses a page refreshes for
+# ACTIVE: the statuses a page refreshes for; check_before_start: what Start checks before a job exists.
+__all__ = ["ACTIVE", "check_before_start", "dataset_source", "download_root", "job_manager"]
 
 
 def job_manager() -> JobManager:
