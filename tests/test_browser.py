@@ -117,6 +117,21 @@ def test_enter_in_a_number_field_does_not_start_a_job(server, browser):
     page.close()
 
 
+def test_every_home_card_shows_its_whole_formula(server, browser):
+    """No objective is wider than its card at 1400 px (KaTeX would clip it behind a scroll bar)."""
+    from gan_core.registry import variants
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(server)
+    formulas = page.locator(".katex-display")
+    wait_until(lambda: formulas.count() == len(variants()), 60, "every card's formula")
+    widths = page.evaluate("() => [...document.querySelectorAll('.katex-display')].map(el => [el.clientWidth, el.scrollWidth])")
+    overflowing = [(index, shown, whole) for index, (shown, whole) in enumerate(widths) if whole > shown + 3]
+    assert not overflowing, f"formulas wider than their card (index, shown px, whole px): {overflowing}"
+    page.close()
+
+
 def test_infogan_slider_changes_the_image(server, browser):
     page = browser.new_page()
     page.set_default_timeout(30_000)

@@ -35,8 +35,8 @@ SPEC = VariantSpec(
     name="acgan",
     title="ACGAN",
     summary="Auxiliary-classifier GAN: the discriminator also predicts the class, which sharpens class-conditional samples.",
-    objective=r"L_S = \mathbb{E}[\log P(S{=}\text{real}\mid x)] + \mathbb{E}[\log P(S{=}\text{fake}\mid G(z,c))],\;"
-              r"L_C = \mathbb{E}[\log P(C{=}c \mid x)];\; D: \max L_S + L_C,\; G: \max L_C - L_S",
+    objective=r"\begin{aligned}L_S &= \mathbb{E}[\log P(S{=}\text{real}\mid x)]\\ &\quad+ \mathbb{E}[\log P(S{=}\text{fake}\mid G(z,c))]\\"
+              r"L_C &= \mathbb{E}[\log P(C{=}c \mid x)]\\ D&: \max L_S + L_C,\quad G: \max L_C - L_S\end{aligned}",
     paper="Odena, Olah & Shlens, 2017 — Conditional Image Synthesis with Auxiliary Classifier GANs",
     settings=(OPTIMISER, objective_group(), NETWORKS, SettingGroup("Auxiliary classifier", ("class_weight", "fake_class_loss"))),
     model_class=ACGAN,

@@ -28,7 +28,8 @@ SPEC = VariantSpec(
     name="cgan",
     title="CGAN",
     summary="Conditional GAN: ask for a class and get it; both players are given the label.",
-    objective=r"\min_G \max_D \; \mathbb{E}_{x,y}[\log D(x \mid y)] + \mathbb{E}_{z,y}[\log(1 - D(G(z \mid y) \mid y))]",
+    objective=r"\begin{aligned}\min_G \max_D \; &\mathbb{E}_{x,y}[\log D(x \mid y)]\\"
+              r"&+ \mathbb{E}_{z,y}[\log(1 - D(G(z \mid y) \mid y))]\end{aligned}",
     paper="Mirza & Osindero, 2014 — Conditional Generative Adversarial Nets",
     settings=(OPTIMISER, objective_group(), NETWORKS),
     model_class=CGAN,

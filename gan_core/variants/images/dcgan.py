@@ -46,8 +46,8 @@ SPEC = VariantSpec(
     name="dcgan",
     title="DCGAN",
     summary="Deep convolutional GAN: strided convolutions, batch norm, the architecture most image GANs start from.",
-    objective=r"\min_G \max_D \; \mathbb{E}_x[\log D(x)] + \mathbb{E}_z[\log(1 - D(G(z)))]"
-              r"\quad(G \text{ minimises } -\log D(G(z)))",
+    objective=r"\begin{aligned}&\min_G \max_D \; \mathbb{E}_x[\log D(x)] + \mathbb{E}_z[\log(1 - D(G(z)))]\\"
+              r"&G \text{ minimises } -\log D(G(z)) \text{ instead}\end{aligned}",
     paper="Radford, Metz & Chintala, 2016 — Unsupervised Representation Learning with DCGANs",
     settings=(OPTIMISER, objective_group(), NETWORKS),
     model_class=DCGAN,

@@ -51,7 +51,8 @@ SPEC = VariantSpec(
     name="infogan",
     title="InfoGAN",
     summary="Information-maximising GAN: discovers a categorical code (digit class) and continuous codes (slant, width) without labels.",
-    objective=r"\min_{G,Q} \max_D \; V(D, G) - \lambda\, L_I(G, Q),\quad L_I = \mathbb{E}[\log Q(c \mid G(z, c))] + H(c)",
+    objective=r"\begin{aligned}&\min_{G,Q} \max_D \; V(D, G) - \lambda\, L_I(G, Q)\\"
+              r"&L_I = \mathbb{E}[\log Q(c \mid G(z, c))] + H(c)\end{aligned}",
     paper="Chen et al., 2016 — InfoGAN: Interpretable Representation Learning by Information Maximizing GANs",
     settings=(OPTIMISER, objective_group(), NETWORKS,
               SettingGroup("Latent codes", ("categorical_codes", "continuous_codes", "info_weight"))),

@@ -13,8 +13,8 @@ SPEC = VariantSpec(
     name="lsgan",
     title="LSGAN",
     summary="Least-squares GAN: penalises fakes by their distance to the decision boundary, giving smoother gradients.",
-    objective=r"\min_D \tfrac12\mathbb{E}_x[(D(x)-1)^2] + \tfrac12\mathbb{E}_z[D(G(z))^2];\;"
-              r"\min_G \tfrac12\mathbb{E}_z[(D(G(z))-1)^2]",
+    objective=r"\begin{aligned}&\min_D \tfrac12\mathbb{E}_x[(D(x)-1)^2] + \tfrac12\mathbb{E}_z[D(G(z))^2]\\"
+              r"&\min_G \tfrac12\mathbb{E}_z[(D(G(z))-1)^2]\end{aligned}",
     paper="Mao et al., 2017 — Least Squares Generative Adversarial Networks",
     settings=(OPTIMISER, objective_group(), NETWORKS),
     model_class=LSGAN,

@@ -15,8 +15,8 @@ SPEC = VariantSpec(
     name="wgan_gp",
     title="WGAN-GP",
     summary="Wasserstein GAN with gradient penalty: stable training without weight clipping.",
-    objective=r"\min_G \max_C \; \mathbb{E}_x[C(x)] - \mathbb{E}_z[C(G(z))]"
-              r" - \lambda\,\mathbb{E}_{\hat x}[(\|\nabla_{\hat x} C(\hat x)\|_2 - 1)^2]",
+    objective=r"\begin{aligned}\min_G \max_C \; &\mathbb{E}_x[C(x)] - \mathbb{E}_z[C(G(z))]\\"
+              r"&- \lambda\,\mathbb{E}_{\hat x}[(\|\nabla_{\hat x} C(\hat x)\|_2 - 1)^2]\end{aligned}",
     paper="Gulrajani et al., 2017 — Improved Training of Wasserstein GANs",
     settings=(OPTIMISER, objective_group("gp_weight"), NETWORKS),
     model_class=WGANGP,

@@ -158,9 +158,10 @@ SPEC = VariantSpec(
     title="CycleGAN",
     summary="Unpaired image-to-image translation: two generators map A→B and B→A, and cycle-consistency "
             "losses make each undo the other.",
-    objective=r"\mathcal{L}_{GAN}(G_A,D_A)+\mathcal{L}_{GAN}(G_B,D_B)"
-              r"+\lambda\left(\|G_B(G_A(a))-a\|_1+\|G_A(G_B(b))-b\|_1\right)"
-              r"+0.5\lambda\left(\|G_A(b)-b\|_1+\|G_B(a)-a\|_1\right),\;\lambda=10,\ \text{least squares}",
+    objective=r"\begin{aligned}&\mathcal{L}_{GAN}(G_A,D_A)+\mathcal{L}_{GAN}(G_B,D_B)\\"
+              r"&+\lambda\left(\|G_B(G_A(a))-a\|_1+\|G_A(G_B(b))-b\|_1\right)\\"
+              r"&+0.5\lambda\left(\|G_A(b)-b\|_1+\|G_B(a)-a\|_1\right)\\"
+              r"&\lambda=10,\ \text{least-squares } \mathcal{L}_{GAN}\end{aligned}",
     paper="Zhu et al., 2017 — Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks",
     model_class=CycleGAN,
     defaults={"dataset": "photo2sketch", "image_size": 64, "width": 16, "batch_size": 1, "lr_g": 2e-4,

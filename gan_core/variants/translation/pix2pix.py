@@ -97,8 +97,8 @@ SPEC = VariantSpec(
     title="pix2pix",
     summary="Paired image-to-image translation: a U-Net maps A to B, a PatchGAN judges (input, output) "
             "pairs, and an L1 term keeps the output close to the target.",
-    objective=r"\min_G\max_D\;\mathbb{E}_{x,y}[\log D(x,y)] + \mathbb{E}_{x}[\log(1-D(x,G(x)))]"
-              r" + \lambda\,\mathbb{E}_{x,y}\|y-G(x)\|_1,\;\lambda=100",
+    objective=r"\begin{aligned}\min_G\max_D\;&\mathbb{E}_{x,y}[\log D(x,y)]\\&+ \mathbb{E}_{x}[\log(1-D(x,G(x)))]\\"
+              r"&+ \lambda\,\mathbb{E}_{x,y}\|y-G(x)\|_1,\quad\lambda=100\end{aligned}",
     paper="Isola et al., 2017 — Image-to-Image Translation with Conditional Adversarial Networks",
     model_class=Pix2Pix,
     defaults={"dataset": "photo2sketch_paired", "image_size": 64, "width": 16, "batch_size": 8, "lr_g": 2e-4,
