@@ -28,6 +28,9 @@ from views.samples import show_sample
 
 run_inside_app()
 
+# "Start again from these settings": the job whose config the form starts from, and a counter that gives the
+# form's widgets new keys, so they take those values (a widget keeps its own state while its key lives).
+FORM_SOURCE, FORM_GENERATION = "train.form_source", "train.form_generation"
 # Jobs started here redraw their curves and live preview this often, whatever their speed.
 APP_REFRESH_SECONDS = 1.0
 
@@ -61,6 +64,16 @@ def delete_job(job_id: str) -> None:
     name = jobs.get(job_id).name
     jobs.delete(job_id)
     st.session_state["job_deleted"] = f"Deleted {name}: its run folder (checkpoints, samples, metrics, log) is gone."
+
+
+def settings_of(job_id: str) -> None:
+    """Button callback: the form is drawn afresh (new widget keys) from this job's settings."""
+    job = jobs.get(job_id)
+    st.session_state["variant"] = job.variant
+    st.session_state[f"dataset.{job.variant}"] = job.config.dataset
+    st.session_state[FORM_SOURCE] = job_id
+    st.session_state[FORM_GENERATION] = st.session_state.get(FORM_GENERATION, 0) + 1
+    st.session_state["form_from_job"] = f"The form holds the settings of {job.name}: change what you like and press Start."
 
 
 def resume_and_start(job_id: str) -> None:
@@ -102,9 +115,15 @@ variant = st.selectbox("Variant", list(specs), format_func=lambda name: specs[na
 spec = specs[variant]
 st.caption(spec.summary)
 datasets = spec.datasets()  # a translator trains on pairs, a sampler on images; pix2pix on aligned pairs only
-dataset = st.selectbox("Dataset", list(datasets), index=list(datasets).index(spec.default_config().dataset),
-                       format_func=lambda name: f"{name}: {datasets[name]}", key=f"dataset.{variant}")
+st.session_state.setdefault(f"dataset.{variant}", spec.default_config().dataset)
+dataset = st.selectbox("Dataset", list(datasets), format_func=lambda name: f"{name}: {datasets[name]}",
+                       key=f"dataset.{variant}")
 defaults = spec.default_config(dataset=dataset).replace(refresh_seconds=APP_REFRESH_SECONDS)
+generation = st.session_state.get(FORM_GENERATION, 0)
+source_job = next((job for job in jobs.list_jobs() if job.id == st.session_state.get(FORM_SOURCE)), None)
+if source_job is not None and (source_job.variant, source_job.config.dataset) == (variant, dataset):
+    defaults = source_job.config.replace(refresh_seconds=APP_REFRESH_SECONDS)
+form_key = variant if generation == 0 else f"{variant}#{generation}"  # see FORM_GENERATION
 # A field the dataset sets (gray2color: keep_lightness) gets a widget per dataset, so switching datasets shows its value.
 set_by_dataset = spec.dataset_defaults(dataset)
 
@@ -123,6 +142,8 @@ if source == "folder":
         except GanStudioError as error:
             st.error(f"{archive.name}: {error}")
 
+if "form_from_job" in st.session_state:
+    st.info(st.session_state.pop("form_from_job"))
 with st.form("new_job", enter_to_submit=False):  # Enter in a number field must not start a job
     data_root = None  # an embedded dataset needs no folder
     if source == "folder":
@@ -141,7 +162,7 @@ with st.form("new_job", enter_to_submit=False):  # Enter in a number field must 
             columns = st.columns(3)
             for index, field in enumerate(group.fields):
                 with columns[index % 3]:
-                    prefix = f"{variant}.{dataset}" if field in set_by_dataset else variant
+                    prefix = f"{form_key}.{dataset}" if field in set_by_dataset else form_key
                     values[field] = field_input(spec.rule(field), field, spec.value(defaults, field), prefix)
     submitted = st.form_submit_button("Start training", type="primary")
 
@@ -234,6 +255,8 @@ def jobs_panel() -> None:
                       disabled=job.status not in ("queued", "running"))
     actions[1].button("Resume", key="job.resume", on_click=act, args=(resume_and_start, job.id),
                       disabled=not jobs.can_resume(job))
+    st.button("Start again from these settings", key="job.again", on_click=settings_of, args=(job.id,),
+              help="fills the form above with this job's settings")
     with actions[2].popover("Delete…", disabled=job.status == "running"):
         st.write(f"Delete **{job.name}**: its checkpoints, samples, metrics and log? This cannot be undone.")
         st.button("Delete this job", key="job.delete", type="primary", on_click=act_and_rerun,

@@ -91,3 +91,23 @@ def test_home_starts_a_newcomer_on_the_playground_and_a_first_job(monkeypatch, t
     links = {link.proto.label: link.proto.page for link in at.get("page_link")}
     assert any(label.startswith("See a GAN learn") and "playground" in page for label, page in links.items())
     assert any(label.startswith("Your first training job") and "train" in page for label, page in links.items())
+
+
+def test_start_again_fills_the_form_with_a_jobs_settings(monkeypatch, tmp_path):
+    from gan_core.app.jobs import job_manager
+
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    jobs = job_manager()
+    job_id = jobs.submit(config_for("wgan", steps=7, lr_g=3e-4, weight_clip=0.02), name="a wgan")
+    jobs.update(job_id, status="cancelled")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/train.py")
+    at.run()
+    at.button(key="job.again").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="variant").value == "wgan"
+    assert at.number_input(key="wgan#1.steps").value == 7
+    assert at.text_input(key="wgan#1.lr_g").value == "0.0003"
+    assert at.text_input(key="wgan#1.weight_clip").value == "0.02"
+    assert any("holds the settings of a wgan" in info.value for info in at.info)
+    assert not at.warning
