@@ -73,7 +73,7 @@ def penalty_gap(dataset) -> tuple[float, float]:
     for implementation in (ShippedPenalty, penalty_inside_autocast):
         torch.manual_seed(1)
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            values.append(float(implementation(critic, real, fake)))
+            values.append(float(implementation(critic, real, fake).detach()))
     return values[0], values[1]
 
 
@@ -87,9 +87,10 @@ def main() -> None:
     images_per_second(5, dataset, 0)  # warm-up: first-call costs belong to neither side
     speeds: dict[str, list[float]] = {"float32 penalty (shipped)": [], "penalty inside bf16 autocast (before)": []}
     for round_index in range(args.rounds):
-        for results, implementation in zip(speeds.values(), (ShippedPenalty, penalty_inside_autocast)):
+        for (name, results), implementation in zip(speeds.items(), (ShippedPenalty, penalty_inside_autocast)):
             with penalty(implementation):
                 results.append(images_per_second(args.steps, dataset, round_index))
+            print(f"round {round_index + 1}: {name}: {results[-1]:.0f} images/s", flush=True)
     print(f"wgan_gp, precision bf16, {args.dataset} 32×32, batch 64, {args.steps} G steps × {args.rounds} rounds, "
           f"{torch.get_num_threads()} threads")
     print("| penalty | images/s (median) | rounds |")
