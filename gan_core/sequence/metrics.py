@@ -15,9 +15,14 @@ from gan_core.sequence.oracle import Oracle
 
 
 @torch.no_grad()
-def oracle_nll(generator: LstmLanguageModel, oracle: Oracle, samples: int, temperature: float = 1.0) -> float:
-    """Mean per-token NLL, under the oracle, of `samples` fresh sequences from the generator."""
-    return float(oracle.score(generator.sample(samples, temperature)))
+def oracle_nll(
+    generator: LstmLanguageModel, oracle: Oracle, samples: int, temperature: float = 1.0, rng: torch.Generator | None = None
+) -> float:
+    """Mean per-token NLL, under the oracle, of `samples` fresh sequences from the generator.
+
+    Pass `rng` so that measuring does not consume the training run's global random stream.
+    """
+    return float(oracle.score(generator.sample(samples, temperature, generator=rng)))
 
 
 @torch.no_grad()

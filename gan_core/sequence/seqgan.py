@@ -55,6 +55,7 @@ class SeqGanModel(nn.Module):
         self.settings = settings
         self.vocab_size = vocab_size
         self.sequence_length = sequence_length
+        self.train_size = train_size
         self.batches_per_epoch = max(1, math.ceil(train_size / settings.batch_size))
         s = settings
         self.generator = LstmLanguageModel(vocab_size, sequence_length, s.embedding_dim, s.hidden_dim)
@@ -79,6 +80,14 @@ class SeqGanModel(nn.Module):
 
     def attach_optimizers(self, optimizers: dict[str, torch.optim.Optimizer]) -> None:
         self.optimizers = optimizers
+
+    def prepare_step(self, step: int) -> None:
+        """The trainer's hook before each update: its step count is the schedule's position."""
+        self.step_count.fill_(step)
+
+    def sampling_generator(self) -> nn.Module:
+        """The network to save and sample from: the generator (D and the roll-out policy only train it)."""
+        return self.generator
 
     def phase_steps(self) -> dict[str, int]:
         """How many `train_step` calls each phase takes; the adversarial phase continues past its count if asked."""
