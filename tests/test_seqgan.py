@@ -5,6 +5,7 @@ import copy
 import pytest
 import torch
 
+from gan_core.errors import DatasetUnavailableError
 from gan_core.sequence import (
     CnnDiscriminator,
     LstmLanguageModel,
@@ -17,6 +18,7 @@ from gan_core.sequence import (
 )
 from gan_core.sequence.language_model import sample_tokens
 from gan_core.sequence.metrics import distinct_ngram_share, heldout_nll, oracle_nll
+from gan_core.sequence.poems import five_character_poems, load_poems, quatrains
 from gan_core.sequence.rollout import policy_gradient_loss, rollout_rewards
 
 VOCAB, LENGTH = 12, 6
@@ -200,3 +202,38 @@ def test_settings_reject_nonsense():
         SeqGanSettings(rollout_count=0)
     with pytest.raises(ValueError, match="same"):
         SeqGanSettings(d_filter_widths=(1, 2), d_filter_counts=(3,))
+
+
+FORTUNE_TEXT = (
+    "\x1b[32m《送别》\x1b[m\n\x1b[33m作者：王维\x1b[m\n下马饮君酒，问君何所之。\n君言不得意，归卧南山陲。\n但去莫复问，白云无尽时。\n%\n"
+    "\x1b[32m《长诗》\x1b[m\n\x1b[33m作者：某\x1b[m\n七个字的一行诗，不是五言的诗句。\n%\n"
+    "\x1b[32m《静夜思》\x1b[m\n\x1b[33m作者：李白\x1b[m\n床前明月光，疑是地上霜。\n举头望明月，低头思故乡。\n"
+)
+
+
+def test_poems_are_cut_into_quatrains_of_five_character_lines(tmp_path):
+    poems = five_character_poems(FORTUNE_TEXT)
+    assert poems[1] == ["床前明月光", "疑是地上霜", "举头望明月", "低头思故乡"]
+    assert len(poems) == 2  # the seven-character poem is left out
+    assert quatrains(poems[0]) == ["下马饮君酒问君何所之君言不得意归卧南山陲", "君言不得意归卧南山陲但去莫复问白云无尽时"]
+    path = tmp_path / "poems"
+    path.write_text(FORTUNE_TEXT, encoding="utf-8")
+    corpus = load_poems(path, heldout_share=0.5)
+    assert corpus.train.shape[1] == 20 and corpus.train.shape[0] + corpus.heldout.shape[0] == 3
+    texts = corpus.vocabulary.decode(torch.cat([corpus.train, corpus.heldout]))
+    assert "床前明月光疑是地上霜举头望明月低头思故乡" in texts
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        corpus.vocabulary.encode(["床前明月光疑是地上霜举头望明月低头思故X"])
+
+
+def test_poem_corpus_problems_have_clear_messages(tmp_path):
+    with pytest.raises(DatasetUnavailableError, match="not found"):
+        load_poems(tmp_path / "missing")
+    wrong_encoding = tmp_path / "gbk"
+    wrong_encoding.write_bytes(FORTUNE_TEXT.encode("gb18030"))
+    with pytest.raises(DatasetUnavailableError, match="not UTF-8.*iconv"):
+        load_poems(wrong_encoding)
+    empty = tmp_path / "empty"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(DatasetUnavailableError, match="holds 0 five-character poem"):
+        load_poems(empty)
