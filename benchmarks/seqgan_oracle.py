@@ -9,7 +9,8 @@ by all seeds, as the paper's single oracle is; the seed decides the networks' in
 sample drawn while training.
 
     python -m benchmarks.seqgan_oracle                                 # the shrunk CPU setting of BENCHMARKS.md
-    python -m benchmarks.seqgan_oracle --vocab 5000 --pretrain-epochs 120 --epochs 200 --paper-d   # the paper's sizes
+    python -m benchmarks.seqgan_oracle --vocab 5000 --pretrain-epochs 120 --epochs 200 --paper-d --d-lr 1e-4 \
+        --d-pretrain-rounds 50 --d-negatives 10000 --d-rounds-per-epoch 5 --d-epochs-per-round 3   # the paper's sizes
     python -m benchmarks.seqgan_oracle --seeds 0 --epochs 3 --pretrain-epochs 2 --curves /tmp/c.csv  # a smoke run
 """
 
@@ -165,6 +166,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rollouts", type=int, default=base.rollout_count)
     parser.add_argument("--d-pretrain-rounds", type=int, default=base.d_pretrain_rounds)
     parser.add_argument("--d-negatives", type=int, default=base.d_negatives)
+    parser.add_argument("--d-rounds-per-epoch", type=int, default=base.d_rounds_per_epoch, help="paper: 5")
+    parser.add_argument("--d-epochs-per-round", type=int, default=base.d_epochs_per_round, help="paper: 3")
     parser.add_argument("--d-lr", type=float, default=base.d_lr, help="D's Adam learning rate (paper: 1e-4)")
     parser.add_argument("--paper-d", action="store_true", help="the paper's 1,720 filters instead of a quarter")
     parser.add_argument("--eval-samples", type=int, default=1000, help="samples per curve point")
@@ -181,6 +184,7 @@ def main() -> None:
     settings = cpu_oracle().with_changes(
         pretrain_epochs=args.pretrain_epochs, adversarial_epochs=args.epochs, rollout_count=args.rollouts,
         d_pretrain_rounds=args.d_pretrain_rounds, d_negatives=args.d_negatives, d_lr=args.d_lr,
+        d_rounds_per_epoch=args.d_rounds_per_epoch, d_epochs_per_round=args.d_epochs_per_round,
         **({"d_filter_counts": PAPER_FILTER_COUNTS} if args.paper_d else {}),
     )
     began = time.perf_counter()
