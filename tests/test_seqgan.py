@@ -143,7 +143,7 @@ def test_a_few_steps_of_every_phase_give_finite_losses():
         assert set(log) == {"MLE_loss", "D_loss", "D_accuracy", "reward_mean", "PG_loss", "phase"}
         assert all(bool(torch.isfinite(value)) for value in log.values())
     assert 0.0 < float(logs[-1]["reward_mean"]) < 1.0 and float(logs[-1]["D_loss"]) > 0
-    # the roll-out policy is a delayed copy: after adversarial updates it differs from G but lies between
+    # the roll-out policy is a delayed copy: after adversarial updates it still differs from G
     assert not torch.equal(model.rollout_policy.output.weight, model.generator.output.weight)
     assert heldout_nll(model.generator, data.heldout) > 0 and oracle_nll(model.generator, data.oracle, 16) > 0
 

@@ -98,6 +98,11 @@ class SeqGanModel(nn.Module):
             "adversarial": s.adversarial_epochs,
         }
 
+    def adversarial_start(self) -> int:
+        """The step at which the adversarial phase begins (and the roll-out policy is copied from G)."""
+        phases = self.phase_steps()
+        return phases["pretrain_generator"] + phases["pretrain_discriminator"]
+
     def total_steps(self) -> int:
         return sum(self.phase_steps().values())
 
@@ -118,7 +123,7 @@ class SeqGanModel(nn.Module):
         elif phase == "pretrain_discriminator":
             measured = self.discriminator_round(next_batch)
         else:
-            if step == sum(self.phase_steps().values()) - self.settings.adversarial_epochs:
+            if step == self.adversarial_start():
                 self.start_adversarial()
             measured = self.adversarial_epoch(next_batch)
         measured["phase"] = torch.tensor(float(PHASES.index(phase)))
