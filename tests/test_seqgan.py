@@ -189,6 +189,16 @@ def test_resume_gives_the_same_next_step(stop_after):
         assert torch.equal(a, b), name
 
 
+def test_preview_lines_leave_the_training_stream_alone():
+    model = tiny_model()
+    state = torch.get_rng_state()
+    lines = model.preview_lines(4)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert len(lines) == 4 and all(len(line.split()) == LENGTH for line in lines)
+    assert model.preview_lines(4) == lines  # fixed seed: comparable from one preview to the next
+    assert model.preview_lines(2, decode=lambda tokens: ["x" * tokens.shape[1]] * tokens.shape[0]) == ["x" * LENGTH] * 2
+
+
 def test_distinct_ngram_share():
     repeated = torch.tensor([[1, 2, 1, 2], [1, 2, 1, 2]])
     assert distinct_ngram_share(repeated, 2) == pytest.approx(2 / 6)  # (1,2), (2,1) out of 6 bigrams

@@ -26,6 +26,7 @@ from gan_core.sequence.settings import SeqGanSettings
 
 TokenBatchSource = Callable[[], tuple[torch.Tensor, None]]
 
+PREVIEW_SEED = 1234
 METRIC_NAMES = ("MLE_loss", "D_loss", "D_accuracy", "reward_mean", "PG_loss", "phase")
 PHASES = ("pretrain_generator", "pretrain_discriminator", "adversarial")
 
@@ -213,3 +214,16 @@ class SeqGanModel(nn.Module):
     def sample(self, n: int, temperature: float = 1.0) -> torch.Tensor:
         """n sequences of ids (n, L) from the generator: the variant's "sample"."""
         return self.generator.sample(n, temperature)
+
+    @torch.no_grad()
+    def preview_lines(
+        self, n: int = 16, decode: Callable[[torch.Tensor], list[str]] | None = None, temperature: float = 1.0
+    ) -> list[str]:
+        """One sample per line for a text preview: ids separated by spaces, or `decode`'s text (a vocabulary's).
+
+        Drawn from a private fixed-seed generator, so previews are comparable across steps and never consume
+        the training run's random stream (resuming stays exact however often previews are saved).
+        """
+        rng = torch.Generator(device=self.generator.output.weight.device).manual_seed(PREVIEW_SEED)
+        tokens = self.generator.sample(n, temperature, generator=rng)
+        return decode(tokens) if decode is not None else [" ".join(map(str, row)) for row in tokens.tolist()]
