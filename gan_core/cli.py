@@ -53,11 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--config", type=Path, help="JSON file of config fields (flags override it)")
     train.add_argument("--lr", type=float, help="set both learning rates")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    from gan_core.data.catalogue import dataset_names
     from gan_core.registry import variants
 
     count = len(variants())
     for name, (rule, readers) in train_flags().items():
-        train.add_argument(f"--{name.replace('_', '-')}", dest=name, help=_flag_help(rule, readers, count))
+        text = _flag_help(rule, readers, count)
+        if name == "dataset":  # the names, not "text": they are in the catalogue, not the field's rule
+            text = f"one of {', '.join(dataset_names())} (`datasets` describes them; default: the variant's)"
+        train.add_argument(f"--{name.replace('_', '-')}", dest=name, help=text)
 
     sample = commands.add_parser("sample", help="sample images from a checkpoint")
     sample.add_argument("--checkpoint", type=Path, required=True)

@@ -111,3 +111,14 @@ def test_start_again_fills_the_form_with_a_jobs_settings(monkeypatch, tmp_path):
     assert at.text_input(key="wgan#1.weight_clip").value == "0.02"
     assert any("holds the settings of a wgan" in info.value for info in at.info)
     assert not at.warning
+
+
+def test_train_help_names_the_datasets(capsys):
+    import pytest
+
+    from gan_core.data.catalogue import dataset_names
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--dataset DATASET one of " + ", ".join(dataset_names()) in help_text
