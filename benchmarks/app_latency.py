@@ -5,7 +5,7 @@ checkpoints) and drives Debian's chromium through Playwright, as a user would:
 
 1. Visits every page once (time until the page's script has finished and its title shows).
 2. On /train, sets only `steps` (large, so the job outlives the measurements; it is cancelled after) and
-   any `--set` fields, and presses "Start training": DCGAN on digits, every other setting at its default.
+   any `--set` fields, and presses "Start training": DCGAN on mnist_5k, every other setting at its default.
 3. Dashboard (issue #3): an in-page recorder (50 ms poll) notes each change of the "Discriminator losses"
    chart's data (points and last step) and of the sample picture's caption (the live preview, "live
    preview at step N", or a step grid). Reported: intervals between successive chart updates, and how
@@ -294,7 +294,7 @@ EXPANDERS = {"Optimiser": ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_cri
 def start_job(browser, url: str, steps: int, jobs: JobManager, fields: dict[str, str] | None = None) -> tuple[Any, str]:
     """Open /train, set steps (and `fields`, text or number inputs), press Start training; (page, job id).
 
-    Everything else keeps the form's default: DCGAN on digits."""
+    Everything else keeps the form's default: DCGAN on mnist_5k."""
     before = {job.id for job in jobs.list_jobs()}
     page, _ = open_page(browser, f"{url}/train")
     for name, value in {"steps": str(steps), **(fields or {})}.items():

@@ -46,7 +46,7 @@ from gan_core.inference import generate
 from gan_core.registry import config_for, get_variant
 from gan_core.training.trainer import Callback, Trainer
 
-SAMPLING_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "infogan-digits.safetensors"
+SAMPLING_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "infogan-mnist.safetensors"
 SAMPLING_REPEATS = 20
 SAMPLING_TARGET_MS = 20.0
 

@@ -16,6 +16,9 @@ import numpy as np
 from gan_core.config import FieldRule, saved_config_from_dict
 from gan_core.errors import ConfigError, GanStudioError
 
+# Kept in step with gan_core.judge.JUDGED_DATASETS (not imported from there: it would load torch for --help).
+JUDGED_DATASETS = ("mnist_5k", "digits")
+
 NOT_FLAGS = ("variant", "extra", "refresh_seconds")  # given by --variant, by variants' own flags, or by the app
 
 
@@ -76,10 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--checkpoint", type=Path, required=True)
     evaluate.add_argument("--n", type=int, default=1000, help="samples to generate")
     evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--judge", type=Path, help="judge classifier (default: the shipped one)")
+    evaluate.add_argument("--judge", type=Path, help="judge classifier (default: the shipped judge of the "
+                                                      "checkpoint's dataset)")
 
-    judge = commands.add_parser("train-judge", help="train the digits judge classifier used by `evaluate`")
+    judge = commands.add_parser("train-judge", help="train a digit set's judge classifier used by `evaluate`")
     judge.add_argument("--out", type=Path, required=True)
+    judge.add_argument("--dataset", choices=JUDGED_DATASETS, default=JUDGED_DATASETS[0],
+                       help="digit set to learn (its held-out split gives the reported accuracy)")
     judge.add_argument("--epochs", type=int, default=40)
     judge.add_argument("--seed", type=int, default=0)
     judge.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
@@ -214,8 +220,9 @@ def _train_judge(args: argparse.Namespace) -> int:
     from gan_core.judge import train_and_save_judge
 
     device = resolve_device(args.device)
-    judge = train_and_save_judge(args.out, epochs=args.epochs, seed=args.seed, device=str(device))
-    print(json.dumps({"held_out_accuracy": round(judge.held_out_accuracy, 4), "out": str(args.out)}))
+    judge = train_and_save_judge(args.out, epochs=args.epochs, seed=args.seed, device=str(device), dataset=args.dataset)
+    print(json.dumps({"dataset": args.dataset, "held_out_accuracy": round(judge.held_out_accuracy, 4),
+                      "out": str(args.out)}))
     return 0
 
 

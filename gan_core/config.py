@@ -29,7 +29,7 @@ class TrainConfig:
     """Everything that decides what a training run does. JSON-serialisable; valid by construction."""
 
     variant: str = "dcgan"
-    dataset: str = "digits"
+    dataset: str = "mnist_5k"
     data_root: str | None = None
     image_size: int = 32
     steps: int = 2000

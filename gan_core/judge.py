@@ -1,8 +1,11 @@
-"""The digits judge: a small CNN trained on the embedded digits' training split.
+"""The digit judges: a small CNN per embedded digit set, trained on that set's training split.
 
-It is the measuring instrument for generated digits: its predictions give label, category and class
+A judge is the measuring instrument for generated digits: its predictions give label, category and class
 coverage scores, and its penultimate features are the space where Fréchet distance and diversity are
 measured. It is trained with random shifts and small rotations so it judges shape, not position.
+Each digit set has its own judge (`checkpoints/judge-<dataset>.safetensors`): a judge of the blocky 8×8
+digits reads real MNIST strokes poorly and the other way round, so a checkpoint is measured by the judge
+of the data it learned from.
 """
 
 from __future__ import annotations
@@ -18,13 +21,22 @@ from safetensors.torch import load_file, safe_open
 from torch import nn
 
 from gan_core.checkpoints import check_state_dict, write_safetensors
-from gan_core.data.digits import load_digits
+from gan_core.data.catalogue import load_dataset
 from gan_core.data.types import to_unit_range
 from gan_core.errors import CheckpointError
 
 JUDGE_FORMAT = "gan-studio-judge/1"
 JUDGE_IMAGE_SIZE = 32
-DEFAULT_JUDGE_PATH = Path(__file__).resolve().parent.parent / "checkpoints" / "judge-digits.safetensors"
+JUDGE_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+JUDGED_DATASETS = ("mnist_5k", "digits")  # the digit sets a judge is shipped for, the default first
+
+
+def judge_path_for(dataset: str) -> Path:
+    """The shipped judge of `dataset`; raises when no judge measures that data set."""
+    if dataset not in JUDGED_DATASETS:
+        raise CheckpointError(f"the metrics judge digits ({', '.join(JUDGED_DATASETS)}); there is no judge for "
+                              f"{dataset!r}")
+    return JUDGE_DIR / f"judge-{dataset}.safetensors"
 
 
 class JudgeNet(nn.Module):
@@ -75,6 +87,7 @@ class Judge:
 
     net: JudgeNet
     held_out_accuracy: float
+    dataset: str = JUDGED_DATASETS[0]
 
     @torch.inference_mode()
     def predict(self, images: torch.Tensor, batch: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
@@ -87,10 +100,12 @@ class Judge:
         return torch.cat(labels), torch.cat(features)
 
 
-def train_judge(epochs: int = 40, seed: int = 0, batch_size: int = 64, device: str = "cpu") -> Judge:
+def train_judge(epochs: int = 40, seed: int = 0, batch_size: int = 64, device: str = "cpu",
+                dataset: str = JUDGED_DATASETS[0]) -> Judge:
+    """Train on `dataset`'s training split; the held-out accuracy is measured on its held-out split."""
     torch.manual_seed(seed)
     rng = torch.Generator().manual_seed(seed)
-    data = load_digits(JUDGE_IMAGE_SIZE)
+    data = load_dataset(dataset, JUDGE_IMAGE_SIZE)
     images, labels = to_unit_range(data.images), data.labels
     net = JudgeNet().to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
@@ -108,7 +123,7 @@ def train_judge(epochs: int = 40, seed: int = 0, batch_size: int = 64, device: s
             optimizer.step()
             schedule.step()
     net.cpu().eval()
-    judge = Judge(net, 0.0)
+    judge = Judge(net, 0.0, dataset)
     predicted, _ = judge.predict(to_unit_range(data.test_images))
     judge.held_out_accuracy = float((predicted == data.test_labels).float().mean())
     return judge
@@ -116,15 +131,17 @@ def train_judge(epochs: int = 40, seed: int = 0, batch_size: int = 64, device: s
 
 def save_judge(judge: Judge, path: Path, train_seconds: float) -> None:
     metadata = {"format": JUDGE_FORMAT, "held_out_accuracy": json.dumps(judge.held_out_accuracy),
-                "train_seconds": json.dumps(round(train_seconds, 1)), "dataset": "digits"}
+                "train_seconds": json.dumps(round(train_seconds, 1)), "dataset": judge.dataset}
     tensors = {k: v.contiguous() for k, v in judge.net.state_dict().items()}
     write_safetensors(Path(path), tensors, metadata)
 
 
-def load_judge(path: Path | None = None) -> Judge:
-    path = Path(path or DEFAULT_JUDGE_PATH)
+def load_judge(path: Path | None = None, dataset: str = JUDGED_DATASETS[0]) -> Judge:
+    """The judge at `path`, else the shipped judge of `dataset`."""
+    path = Path(path or judge_path_for(dataset))
     if not path.is_file():
-        raise CheckpointError(f"judge classifier {path} is missing; train it with `python -m gan_core train-judge`")
+        raise CheckpointError(f"judge classifier {path} is missing; train it with `python -m gan_core train-judge "
+                              f"--dataset {dataset} --out {path}`")
     with safe_open(str(path), framework="pt") as handle:
         metadata = handle.metadata() or {}
     if metadata.get("format") != JUDGE_FORMAT:
@@ -134,11 +151,13 @@ def load_judge(path: Path | None = None) -> Judge:
     check_state_dict(net, state, f"judge {path.name}")
     net.load_state_dict(state)
     net.eval()
-    return Judge(net, float(json.loads(metadata["held_out_accuracy"])))
+    # Judges from before the dataset field were all trained on the 8×8 digits.
+    return Judge(net, float(json.loads(metadata["held_out_accuracy"])), metadata.get("dataset", "digits"))
 
 
-def train_and_save_judge(path: Path, epochs: int, seed: int, device: str = "cpu") -> Judge:
+def train_and_save_judge(path: Path, epochs: int, seed: int, device: str = "cpu",
+                         dataset: str = JUDGED_DATASETS[0]) -> Judge:
     started = time.perf_counter()
-    judge = train_judge(epochs=epochs, seed=seed, device=device)
+    judge = train_judge(epochs=epochs, seed=seed, device=device, dataset=dataset)
     save_judge(judge, path, time.perf_counter() - started)
     return judge

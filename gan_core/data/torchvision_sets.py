@@ -58,7 +58,7 @@ def _open(name: str, root: Path, train: bool):
     except Exception as error:  # network failures come in many types (URLError, OSError, ...)
         raise DatasetUnavailableError(
             f"dataset {name!r} is not in {root} and could not be downloaded ({type(error).__name__}); "
-            "connect to the internet, put the files there, or use the embedded 'digits' dataset"
+            "connect to the internet, put the files there, or use the embedded 'mnist_5k' dataset (5,000 real MNIST digits)"
         ) from None
 
 

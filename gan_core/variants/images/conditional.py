@@ -14,7 +14,7 @@ class ClassConditionalDCGAN(DCGAN):
     def __init__(self, config: TrainConfig, image_shape, num_classes: int) -> None:
         if num_classes < 2:
             raise ConfigError(
-                f"{config.variant} is class-conditional and needs a labelled dataset (digits, mnist, cifar10, "
+                f"{config.variant} is class-conditional and needs a labelled dataset (mnist_5k, digits, mnist, cifar10, "
                 "or a folder with one subfolder per class)"
             )
         super().__init__(config, image_shape, num_classes)
