@@ -24,8 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gan_core.data.types import ImageDataset
 from gan_core.data.resize import resize_uint8
+from gan_core.data.types import ImageDataset
 from gan_core.errors import DatasetUnavailableError
 
 NATIVE_SIZE = 28
