@@ -10,22 +10,10 @@ import numpy as np
 import torch
 
 from gan_core.data.resize import resize_uint8
-from gan_core.data.types import ImageDataset
+from gan_core.data.types import ImageDataset, labelled_split, stratified_split
 
 HELD_OUT_FRACTION = 0.2
 SPLIT_SEED = 0
-
-
-def _split_indices(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(SPLIT_SEED)
-    train, test = [], []
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        rng.shuffle(members)
-        cut = int(round(len(members) * HELD_OUT_FRACTION))
-        test.extend(members[:cut])
-        train.extend(members[cut:])
-    return np.sort(np.array(train)), np.sort(np.array(test))
 
 
 def load_digits(image_size: int = 32, root: str | None = None) -> ImageDataset:
@@ -35,12 +23,5 @@ def load_digits(image_size: int = 32, root: str | None = None) -> ImageDataset:
     pixels = torch.from_numpy(bunch.images.astype(np.float32) * (255.0 / 16.0)).round().to(torch.uint8)
     images = resize_uint8(pixels.unsqueeze(1), image_size)
     labels = torch.from_numpy(bunch.target.astype(np.int64))
-    train, test = _split_indices(bunch.target)
-    return ImageDataset(
-        name="digits",
-        images=images[train],
-        labels=labels[train],
-        class_names=[str(d) for d in range(10)],
-        test_images=images[test],
-        test_labels=labels[test],
-    )
+    train, test = stratified_split(bunch.target, HELD_OUT_FRACTION, SPLIT_SEED)
+    return labelled_split("digits", images, labels, train, test)

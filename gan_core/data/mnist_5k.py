@@ -25,12 +25,13 @@ import torch
 import torch.nn.functional as F
 
 from gan_core.data.resize import resize_uint8
-from gan_core.data.types import ImageDataset
+from gan_core.data.types import ImageDataset, labelled_split, stratified_split
 from gan_core.errors import DatasetUnavailableError
 
 NATIVE_SIZE = 28
 PADDED_SIZE = 32
 NUM_ROWS = 5000
+CLASS_SIZE = NUM_ROWS // 10  # 500 of each digit
 NUM_COLUMNS = NATIVE_SIZE * NATIVE_SIZE + 1
 HELD_OUT_PER_CLASS = 100
 SPLIT_SEED = 0
@@ -85,14 +86,7 @@ def _raw(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def split_indices(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Training and held-out row indices: a fixed `HELD_OUT_PER_CLASS` of every class held out."""
-    rng = np.random.default_rng(SPLIT_SEED)
-    train, test = [], []
-    for label in range(10):
-        members = np.flatnonzero(labels == label)
-        rng.shuffle(members)
-        test.append(members[:HELD_OUT_PER_CLASS])
-        train.append(members[HELD_OUT_PER_CLASS:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+    return stratified_split(labels, HELD_OUT_PER_CLASS / CLASS_SIZE, SPLIT_SEED)
 
 
 def to_size(digits: torch.Tensor, image_size: int) -> torch.Tensor:
@@ -109,11 +103,4 @@ def load_mnist_5k(image_size: int = PADDED_SIZE, root: str | None = None) -> Ima
     images = to_size(torch.from_numpy(pixels.copy()).unsqueeze(1), image_size)
     targets = torch.from_numpy(labels.copy())
     train, test = split_indices(labels)
-    return ImageDataset(
-        name="mnist_5k",
-        images=images[train],
-        labels=targets[train],
-        class_names=[str(d) for d in range(10)],
-        test_images=images[test],
-        test_labels=targets[test],
-    )
+    return labelled_split("mnist_5k", images, targets, train, test)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -76,3 +77,28 @@ def image_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def stratified_split(labels: np.ndarray, held_out_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted training and held-out row indices: the same share of every class held out, the same rows every time.
+
+    Metrics compare generated digits with real ones the generator never saw, class by class, so each class
+    is held out in proportion.
+    """
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        rng.shuffle(members)
+        cut = int(round(len(members) * held_out_fraction))
+        test.extend(members[:cut])
+        train.extend(members[cut:])
+    return np.sort(np.array(train, dtype=np.int64)), np.sort(np.array(test, dtype=np.int64))
+
+
+def labelled_split(name: str, images: torch.Tensor, labels: torch.Tensor, train: np.ndarray,
+                   test: np.ndarray) -> ImageDataset:
+    """A digit-like dataset (classes named by their numbers) split into its training and held-out rows."""
+    return ImageDataset(name=name, images=images[train], labels=labels[train],
+                        class_names=[str(label) for label in range(int(labels.max()) + 1)],
+                        test_images=images[test], test_labels=labels[test])
