@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gan_core import judge as judge_module
-from gan_core.data import load_dataset
+from gan_core.data.catalogue import load_dataset
 from gan_core.errors import CheckpointError
 from gan_core.judge import Judge, JudgeNet, judge_path_for, load_judge, save_judge
 from gan_core.metrics import DigitsReference, evaluate_checkpoint

@@ -9,7 +9,8 @@ import torch
 
 from gan_core.cli import main
 from gan_core.config import TrainConfig
-from gan_core.data import load_dataset, mnist_5k
+from gan_core.data import mnist_5k
+from gan_core.data.catalogue import load_dataset
 from gan_core.errors import DatasetUnavailableError
 from gan_core.registry import variants
 
