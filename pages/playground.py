@@ -275,7 +275,10 @@ def live_board() -> None:
                 f"{view.metrics.high_quality:.0%}",
                 help="Share of samples within 3σ of some mode.",
             )
-            st.metric("KL(modes ‖ uniform)", f"{view.metrics.kl_to_uniform:.3f}")
+            kl = view.metrics.kl_to_uniform
+            st.metric("KL(modes ‖ uniform)", f"{kl:.3f}" if np.isfinite(kl) else "—",
+                      help="How far the samples' spread over the modes is from even (0: even). A dash until some "
+                           "samples land near a mode: before that it is infinite.")
         else:
             st.caption("This target has no separate modes, so mode metrics do not apply.")
 

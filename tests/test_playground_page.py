@@ -89,3 +89,11 @@ def test_objective_loads_its_own_defaults_and_budget_is_live(page):
     assert gan.steps == 1 and gan.config.budget == 1000
     page.select_slider(key="toy_budget").set_value(0).run()
     assert gan.config.budget == 0 and gan.lr_factor == 1.0 and not page.exception
+
+
+
+def test_kl_to_uniform_shows_a_dash_until_samples_reach_a_mode(page):
+    """An untrained generator puts no sample near the ring's modes: the KL is infinite, shown as a dash (#25)."""
+    metrics = {metric.label: metric.value for metric in page.metric}
+    assert metrics["Modes captured"] == "0 / 8"
+    assert metrics["KL(modes ‖ uniform)"] == "—"
