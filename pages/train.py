@@ -120,7 +120,8 @@ dataset = st.selectbox("Dataset", list(datasets), format_func=lambda name: f"{na
                        key=f"dataset.{variant}")
 defaults = spec.default_config(dataset=dataset).replace(refresh_seconds=APP_REFRESH_SECONDS)
 generation = st.session_state.get(FORM_GENERATION, 0)
-source_job = next((job for job in jobs.list_jobs() if job.id == st.session_state.get(FORM_SOURCE)), None)
+source_id = st.session_state.get(FORM_SOURCE)  # set only by "Start again from these settings"
+source_job = next((job for job in jobs.list_jobs() if job.id == source_id), None) if source_id else None
 if source_job is not None and (source_job.variant, source_job.config.dataset) == (variant, dataset):
     defaults = source_job.config.replace(refresh_seconds=APP_REFRESH_SECONDS)
 form_key = variant if generation == 0 else f"{variant}#{generation}"  # see FORM_GENERATION
@@ -308,7 +309,7 @@ def live_step(files, drawn_at: float) -> int | None:
 def show_preview(job) -> None:
     """The live preview while the job trains (or when it is newer than the last grid); the step grids behind it."""
     kind = specs[job.variant].sample_kind
-    files = jobs.run_files(job.id)
+    files = jobs.run_files(job)
     samples = files.sample_paths()
     try:
         live_time = files.live_sample.stat().st_mtime

@@ -224,15 +224,15 @@ class JobManager:
             by_step.setdefault(step, {"step": step})[name] = value
         return list(by_step.values())
 
-    def run_files(self, job_id: str) -> RunFiles:
-        """The job's run folder, its samples of the variant's kind."""
+    def run_files(self, job: Job) -> RunFiles:
+        """The job's run folder, its samples of the variant's kind (from the row the caller already read)."""
         from gan_core.registry import get_variant
 
-        return RunFiles(self.run_dir(job_id), get_variant(self.get(job_id).variant).sample_kind.suffix)
+        return RunFiles(self.run_dir(job.id), get_variant(job.variant).sample_kind.suffix)
 
     def sample_paths(self, job_id: str) -> list[Path]:
         """The job's previews, oldest first."""
-        return self.run_files(job_id).sample_paths()
+        return self.run_files(self.get(job_id)).sample_paths()
 
     def generator_path(self, job_id: str) -> Path | None:
         path = RunFiles(self.run_dir(job_id)).generator
