@@ -4,7 +4,7 @@
 `checkpoints/*.safetensors` model (the judges aside), eight samples at seed 0 (noise-to-image variants)
 or the translation of the embedded example photo at 64 px (translators), as uint8 pixels.
 `tests/test_shipped_samples.py` compares today's output against it. Run it again only when a shipped
-model is replaced on purpose, and say so in the commit.
+model is replaced on purpose, and say so in the commit; `--add NAME ...` records new models alone.
 """
 
 from __future__ import annotations
@@ -45,12 +45,23 @@ def draw(path: Path) -> np.ndarray:
     return images.mul(255).round().to(torch.uint8).numpy()
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """Record every shipped model, or with `--add NAME ...` only those models, keeping the other rows."""
     sys.path.insert(0, str(ROOT))
-    np.savez_compressed(RECORD, **{path.stem: draw(path) for path in shipped_models()})
-    print(f"recorded {len(shipped_models())} models in {RECORD}")
+    models = {path.stem: path for path in shipped_models()}
+    if argv[:1] == ["--add"]:
+        unknown = [name for name in argv[1:] if name not in models]
+        if unknown:
+            print(f"not shipped models: {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        kept = {name: rows for name, rows in np.load(RECORD).items() if name in models}
+        record = {**kept, **{name: draw(models[name]) for name in argv[1:]}}
+    else:
+        record = {name: draw(path) for name, path in models.items()}
+    np.savez_compressed(RECORD, **record)
+    print(f"recorded {len(record)} models in {RECORD}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
