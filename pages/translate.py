@@ -110,7 +110,8 @@ else:
     try:
         picture, picture_name = decode_image(upload.getvalue(), max_bytes=settings.max_upload_bytes), upload.name.rsplit(".", 1)[0]
     except GanStudioError as error:
-        st.error(str(error))
+        st.error(f"**{upload.name} was refused, so nothing was translated:** {error}. Upload another picture, "
+                 "or remove this one (×) to see the example photo again.")
         st.stop()
 
 direction = "AtoB"

@@ -170,6 +170,22 @@ def test_translate_upload_shows_the_translation(server, browser, tmp_path):
     page.close()
 
 
+def test_a_too_large_upload_is_refused_in_words_and_no_translation_is_shown(server, browser, tmp_path):
+    """25 MB: over our 20 MB limit, under Streamlit's cap, so the page (not a hover chip) says why."""
+    picture = tmp_path / "huge.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(25 * 1024 * 1024))
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/translate")
+    page.locator("[data-testid='stImage'] img").first.wait_for()
+    page.locator("[data-testid='stFileUploader'] input[type='file']").last.set_input_files(str(picture))
+    page.get_by_text("huge.png was refused, so nothing was translated").wait_for()
+    assert "too large" in page.locator("[data-testid='stAlert']").all_text_contents()[-1]
+    assert page.locator("[data-testid='stImage']").count() == 0
+    assert page.get_by_text("Download the translation (PNG)").count() == 0
+    page.close()
+
+
 def test_playground_play_moves_the_points(server, browser):
     page = browser.new_page()
     page.set_default_timeout(60_000)
