@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from torchvision.utils import make_grid
 
 from gan_core.atomic import atomic_write
@@ -25,6 +25,24 @@ def to_pil(images: torch.Tensor, columns: int = 8, padding: int = 2, scale: int 
     if scale != 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     return picture
+
+
+def with_labels(grid: Image.Image, row_labels: list[str], column_labels: list[str], font_size: int = 13) -> Image.Image:
+    """`grid` (rows × columns cells, as `to_pil` lays them out) with a label left of each row and above each
+    column, so a downloaded grid still says what its axes are."""
+    font = ImageFont.load_default(size=font_size)
+    measure = ImageDraw.Draw(Image.new("L", (1, 1)))
+    left = 8 + max((measure.textlength(label, font=font) for label in row_labels), default=0)
+    top = font_size + 10 if column_labels else 0
+    labelled = Image.new("RGB", (grid.width + int(left), grid.height + top), "white")
+    labelled.paste(grid.convert("RGB"), (int(left), top))
+    draw = ImageDraw.Draw(labelled)
+    row_pitch, column_pitch = grid.height / max(len(row_labels), 1), grid.width / max(len(column_labels), 1)
+    for index, label in enumerate(row_labels):
+        draw.text((4, top + (index + 0.5) * row_pitch), label, fill="black", font=font, anchor="lm")
+    for index, label in enumerate(column_labels):
+        draw.text((left + (index + 0.5) * column_pitch, top / 2), label, fill="black", font=font, anchor="mm")
+    return labelled
 
 
 def png_bytes(picture: Image.Image) -> bytes:

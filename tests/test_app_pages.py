@@ -206,6 +206,9 @@ def test_infogan_category_changes_the_image(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(SHIPPED))
     at = open_page("pages/infogan.py")
     before = image_sources(at)
+    options = at.selectbox(key="infogan.category").options
+    assert len(options) == 10 and all("draws" in option for option in options), options
+    assert "learned without labels" in " ".join(element.value for element in at.caption)
     at.selectbox(key="infogan.category").select(3).run()
     assert not at.exception
     assert image_sources(at)[0] != before[0]

@@ -15,7 +15,7 @@ from gan_core.app.deployment import checkpoints_dir, runs_dir
 from gan_core.app.jobs import job_manager
 from gan_core.checkpoints import LoadedGenerator, load_generator, read_metadata
 from gan_core.errors import CheckpointError
-from gan_core.grids import png_bytes, to_pil
+from gan_core.grids import png_bytes, to_pil, with_labels
 from gan_core.inference import generate, generate_from_latent, interpolate_noise, traversal_latents
 from gan_core.registry import VariantSpec, get_variant
 from gan_core.translation import example_picture, load_translator, translate
@@ -86,10 +86,13 @@ def sample_png(model: LoadedGenerator, n: int, seed: int, columns: int, scale: i
 
 
 def traversal_png(model: LoadedGenerator, seed: int, code_index: int, values: Sequence[float],
-                  base_continuous: Sequence[float] | None = None, scale: int = 2) -> bytes:
-    """Rows are categorical values, columns sweep one continuous code."""
+                  base_continuous: Sequence[float] | None = None, scale: int = 2,
+                  row_labels: Sequence[str] | None = None) -> bytes:
+    """Rows are categorical values, columns sweep one continuous code; both axes labelled in the picture."""
     latents = traversal_latents(model.layout, seed, code_index, values, base_continuous)
-    return png_bytes(to_pil(generate_from_latent(model, latents), columns=len(values), scale=scale))
+    grid = to_pil(generate_from_latent(model, latents), columns=len(values), scale=scale)
+    rows = list(row_labels) if row_labels is not None else [f"category {value}" for value in range(model.layout.categorical)]
+    return png_bytes(with_labels(grid, rows, [f"{value:+.1f}" for value in values]))
 
 
 def interpolation_png(model: LoadedGenerator, seed_a: int, seed_b: int, steps: int,
