@@ -13,6 +13,7 @@ import streamlit as st
 from app_shell import run_inside_app
 from gan_core.errors import GanStudioError
 from gan_core.toy2d import OBJECTIVES, OPTIMIZERS, ToyConfig, ToyGan, default_config, parse_points_csv, points_target
+from gan_core.toy2d.lessons import LESSONS
 from gan_core.toy2d.board import board_data_url
 from gan_core.toy2d.view import scores_are_probabilities, snapshot
 
@@ -40,6 +41,10 @@ BOARD_PIXELS = 520
 DEFAULTS = default_config()
 # The knobs that take each objective's own starting values when the objective changes.
 TUNED_KEYS = {"toy_optimizer": "optimizer", "toy_lr_g": "lr_g", "toy_lr_d": "lr_d", "toy_d_steps": "d_steps"}
+# Every widget that shows a ToyConfig field: its session key and the field. A lesson sets them all.
+FIELD_KEYS = {"toy_target": "target", "toy_objective": "objective", **TUNED_KEYS, "toy_batch": "batch_size",
+              "toy_budget": "budget", "toy_decay": "lr_decay_start", "toy_depth": "depth", "toy_width": "width",
+              "toy_noise_dim": "noise_dim", "toy_seed": "seed"}
 
 
 def board_legend(probability: bool) -> str:
@@ -111,6 +116,14 @@ def set_points(points: np.ndarray) -> None:
     st.session_state["toy_points_version"] += 1
 
 
+def load_lesson() -> None:
+    """A lesson sets every control to its settings and starts a fresh session (paused, at step 0)."""
+    config = LESSONS[st.session_state["toy_lesson"]].config()
+    for key, name in FIELD_KEYS.items():
+        st.session_state[key] = getattr(config, name)
+    st.session_state.pop("toy_gan", None)
+
+
 def load_objective_defaults() -> None:
     """Switching objective loads that objective's starting optimizer, learning rates and D steps."""
     tuned = default_config(st.session_state["toy_objective"])
@@ -124,27 +137,34 @@ st.caption(
     "background is the discriminator; lines from purple points show where the generator is pushed."
 )
 st.session_state.setdefault("toy_points", STARTER_POINTS)
-for key, name in TUNED_KEYS.items():  # the objective's own values, set here so switching objective can change them
+for key, name in FIELD_KEYS.items():  # set here, not as widget defaults, so lessons and objectives can change them
     st.session_state.setdefault(key, getattr(DEFAULTS, name))
 st.session_state.setdefault("toy_points_version", 0)
 
+# The lesson and the two essential choices sit on the page, not in the sidebar: on a narrow screen the sidebar
+# is collapsed, and a newcomer should still see what is being trained.
+lesson_column, target_column, objective_column = st.columns([2, 1, 1])
+lesson = lesson_column.selectbox("Lesson", range(len(LESSONS)), format_func=lambda index: LESSONS[index].title,
+                                 key="toy_lesson", on_change=load_lesson,
+                                 help="Each lesson sets every control and starts afresh; press Play and watch.")
+target = target_column.selectbox("Target", list(TARGET_LABELS), format_func=TARGET_LABELS.get, key="toy_target")
+objective = objective_column.selectbox(
+    "Objective",
+    list(OBJECTIVES),
+    format_func=lambda key: OBJECTIVES[key][1],
+    key="toy_objective",
+    on_change=load_objective_defaults,
+    help="Each objective starts from its own optimizer, learning rates and D steps (BENCHMARKS.md).",
+)
+st.info(f"**What to watch:** {LESSONS[lesson].watch}")
+
 with st.sidebar:
     st.header("Playground")
-    target = st.selectbox("Target", list(TARGET_LABELS), format_func=TARGET_LABELS.get, key="toy_target")
-    objective = st.selectbox(
-        "Objective",
-        list(OBJECTIVES),
-        format_func=lambda key: OBJECTIVES[key][1],
-        index=list(OBJECTIVES).index(DEFAULTS.objective),
-        key="toy_objective",
-        on_change=load_objective_defaults,
-        help="Each objective starts from its own optimizer, learning rates and D steps (BENCHMARKS.md).",
-    )
     optimizer = st.selectbox("Optimizer", OPTIMIZERS, key="toy_optimizer")
     lr_g = st.select_slider("Generator learning rate", LEARNING_RATES, key="toy_lr_g")
     lr_d = st.select_slider("Discriminator learning rate", LEARNING_RATES, key="toy_lr_d")
     d_steps = st.slider("D steps per G step", 1, 10, key="toy_d_steps")
-    batch_size = st.select_slider("Batch size", [32, 64, 128, 256, 512, 1024], value=DEFAULTS.batch_size, key="toy_batch")
+    batch_size = st.select_slider("Batch size", [32, 64, 128, 256, 512, 1024], key="toy_batch")
     steps_per_refresh = st.slider(
         "Steps per refresh",
         1,
@@ -156,7 +176,6 @@ with st.sidebar:
     budget = st.select_slider(
         "Step budget",
         BUDGETS,
-        value=DEFAULTS.budget,
         format_func=lambda steps: "no limit" if steps == 0 else f"{steps:,}",
         key="toy_budget",
         help="Play stops after this many generator steps.",
@@ -165,8 +184,7 @@ with st.sidebar:
         "Learning-rate decay from",
         0.0,
         1.0,
-        DEFAULTS.lr_decay_start,
-        0.05,
+        step=0.05,
         format="%.2f",
         key="toy_decay",
         disabled=budget == 0,
@@ -174,17 +192,16 @@ with st.sidebar:
         "(1.00: no decay). Sharpens the modes at the end.",
     )
     st.subheader("Networks", help="Changing these restarts training.")
-    depth = st.slider("Hidden layers", 1, 5, DEFAULTS.depth, key="toy_depth")
-    width = st.select_slider("Width", [8, 16, 32, 64, 128, 256], value=DEFAULTS.width, key="toy_width")
+    depth = st.slider("Hidden layers", 1, 5, key="toy_depth")
+    width = st.select_slider("Width", [8, 16, 32, 64, 128, 256], key="toy_width")
     noise_dim = st.slider(
         "Noise dimensions",
         1,
         8,
-        DEFAULTS.noise_dim,
         key="toy_noise_dim",
         help="With more than 2, the drawn noise grid is a slice through the first two.",
     )
-    seed = st.number_input("Seed", 0, 2**31 - 1, DEFAULTS.seed, key="toy_seed")
+    seed = st.number_input("Seed", 0, 2**31 - 1, key="toy_seed")
 
 custom_target = None
 if target == "points":

@@ -97,3 +97,32 @@ def test_kl_to_uniform_shows_a_dash_until_samples_reach_a_mode(page):
     metrics = {metric.label: metric.value for metric in page.metric}
     assert metrics["Modes captured"] == "0 / 8"
     assert metrics["KL(modes ‖ uniform)"] == "—"
+
+
+def test_a_lesson_loads_its_settings_into_every_control_and_starts_afresh(page):
+    from gan_core.toy2d.lessons import LESSONS
+
+    page.button(key="toy_step").click().run()
+    assert page.session_state["toy_gan"].steps == 1
+    collapse = next(index for index, lesson in enumerate(LESSONS) if lesson.title == "Mode collapse")
+    page.selectbox(key="toy_lesson").select(collapse).run()
+    assert not page.exception
+    gan = page.session_state["toy_gan"]
+    assert gan.steps == 0, "a lesson starts a fresh session"
+    assert (gan.config.target, gan.config.objective, gan.config.budget, gan.config.lr_decay_start) == \
+        ("grid25", "nonsaturating", 2000, 1.0)
+    assert page.selectbox(key="toy_target").value == "grid25"
+    assert page.select_slider(key="toy_budget").value == 2000
+    assert "What to watch" in page.info[0].value and "Modes captured" in page.info[0].value
+    strong = next(index for index, lesson in enumerate(LESSONS) if "too strong" in lesson.title)
+    page.selectbox(key="toy_lesson").select(strong).run()
+    gan = page.session_state["toy_gan"]
+    assert (gan.config.d_steps, gan.config.lr_d, gan.config.lr_g) == (5, 5e-3, 1e-4)
+
+
+def test_target_and_objective_are_on_the_page_not_only_in_the_sidebar(page):
+    """At 400 px the sidebar is collapsed: the essential choices must be in the main area."""
+    sidebar_keys = {element.key for element in page.sidebar.selectbox}
+    main_keys = {element.key for element in page.main.selectbox}
+    assert {"toy_lesson", "toy_target", "toy_objective"} <= main_keys
+    assert not {"toy_target", "toy_objective"} & sidebar_keys
