@@ -13,8 +13,8 @@ import streamlit as st
 from app_shell import run_inside_app
 from gan_core.errors import GanStudioError
 from gan_core.toy2d import OBJECTIVES, OPTIMIZERS, ToyConfig, ToyGan, default_config, parse_points_csv, points_target
-from gan_core.toy2d.lessons import LESSONS
 from gan_core.toy2d.board import board_data_url
+from gan_core.toy2d.lessons import LESSONS
 from gan_core.toy2d.view import scores_are_probabilities, snapshot
 
 run_inside_app()
