@@ -4,11 +4,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from app_shell import run_inside_app
-from gan_core.app.charts import MetricHistory, display_indices, metric_groups, metrics_csv
+from gan_core.app.charts import MetricHistory, differing_settings, display_indices, metric_groups, metrics_csv
 from gan_core.app.deployment import DeploymentSettings
 from gan_core.app.jobs import (
     ACTIVE,
@@ -349,12 +350,19 @@ def chart_series(history: MetricHistory, name: str, smoothing: float):
 
 
 def show_curves(job, by_id: dict) -> None:
-    controls = st.columns(3)
+    controls = st.columns(2)
     smoothing = controls[0].slider("Smoothing", 0.0, 0.99, 0.6, key="smoothing")
     log_y = controls[1].toggle("Log scale", key="log_y")
     others = [other for other in by_id if other != job.id]
-    compare = controls[2].multiselect("Overlay runs", others, format_func=lambda i: by_id[i].name, key="compare")
+    # A row of its own: in a third of the panel the chips cut run names to "an o…".
+    compare = st.multiselect("Overlay runs", others, format_func=lambda i: by_id[i].name, key="compare",
+                             placeholder="Choose runs to draw on the same charts")
     shown = [job.id, *(other for other in compare if other in by_id)]
+    if len(shown) > 1:
+        differ = differing_settings({by_id[run_id].name: by_id[run_id].config for run_id in shown})
+        if differ:
+            st.caption("Settings that differ between the overlaid runs")
+            st.dataframe(pd.DataFrame(differ).T.rename_axis("setting"))
     histories = st.session_state.setdefault("train.histories", {})
     for run_id in list(histories):
         if run_id not in shown:
@@ -379,7 +387,7 @@ def show_curves(job, by_id: dict) -> None:
         if title not in figures or figures[title][0] != key:  # rebuilt only when its data or settings changed
             series = {}
             for run_id in shown:
-                prefix = "" if run_id == job.id else f"{by_id[run_id].name} · "
+                prefix = f"{by_id[run_id].name} · " if len(shown) > 1 else ""  # every run alike, or none
                 for name in series_names:
                     if name in histories[run_id].values:
                         series[prefix + name] = chart_series(histories[run_id], name, smoothing)

@@ -534,3 +534,37 @@ def decoded(values) -> list:
     if isinstance(values, dict):
         return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
     return list(values)
+
+
+def test_overlaid_runs_are_all_named_in_the_legends_and_their_differing_settings_are_listed(app_env):
+    jobs, job_id, _, _ = running_job_with_three_rows()
+    other = jobs.submit(config_for("dcgan", **{**TINY, "steps": 1000, "lr_g": 1e-3}), name="faster generator")
+    jobs.update(other, status="finished", started=time.time(), step=20)
+    for step in (10, 20):
+        jobs.record_metrics(other, step, {"D_loss": 0.5, "G_loss": 1.0, "images_per_s": 90.0}, None)
+    at = open_page("pages/train.py")
+    at.session_state["selected_job"] = job_id
+    at.run()
+    assert not any("differ" in element.value for element in at.caption), "nothing overlaid yet"
+    at.multiselect(key="compare").set_value([other]).run()
+    assert not at.exception, at.exception
+    loss = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+                if "Discriminator losses" in chart.proto.spec)
+    names = [trace["name"] for trace in loss["data"]]
+    selected = jobs.get(job_id).name
+    assert sorted(names) == sorted([f"{selected} · D_loss", "faster generator · D_loss"]), names
+    assert any("Settings that differ" in element.value for element in at.caption)
+    differ = at.dataframe[-1].value
+    assert differ.index.name == "setting" and "lr_g" in differ.index
+    assert differ.loc["lr_g", "faster generator"] == "0.001"
+    assert "batch_size" not in differ.index, "only the settings that differ"
+
+
+def test_differing_settings_include_a_variants_own_settings():
+    from gan_core.app.charts import differing_settings
+
+    a = config_for("cyclegan", pool_size=50)
+    b = config_for("cyclegan", pool_size=0)
+    differ = differing_settings({"a": a, "b": b})
+    assert differ == {"pool_size": {"a": "50", "b": "0"}}
+    assert differing_settings({"a": a, "same": a}) == {}

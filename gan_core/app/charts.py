@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
+
+from gan_core.config import TrainConfig
 
 from gan_core.training.jobs import ACTIVE, Job, JobManager
 
@@ -135,3 +138,14 @@ def metrics_csv(rows: Sequence[dict[str, float]]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return text.getvalue()
+
+
+def differing_settings(configs: dict[str, TrainConfig]) -> dict[str, dict[str, str]]:
+    """Setting → {run name → value} for the settings that are not the same in every run (a variant's own
+    settings, kept in `extra`, by their own names); what overlaid curves differ by, beside the charts."""
+    flat = {name: {**{key: value for key, value in asdict(config).items() if key != "extra"}, **config.extra}
+            for name, config in configs.items()}
+    settings = sorted({setting for values in flat.values() for setting in values})
+    return {setting: {name: "—" if setting not in values else str(values[setting]) for name, values in flat.items()}
+            for setting in settings
+            if len({str(values.get(setting, "—")) for values in flat.values()}) > 1}
