@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from gan_core.config import TrainConfig
-
 from gan_core.training.jobs import ACTIVE, Job, JobManager
 
 _GROUPS: tuple[tuple[str, Callable[[str], bool]], ...] = (
