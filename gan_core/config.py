@@ -124,18 +124,33 @@ class FieldRule:
     choices: tuple[str, ...] | None = None
     help: str = ""
     default: Any = None  # for a variant's own settings (kept in `TrainConfig.extra`); fields have theirs above
+    label: str = ""  # what the form calls the field; empty: the name with spaces for underscores
 
     def describe(self) -> str:
+        """The allowed values in words, as a person would say them ("a whole number from 1 to 4,096")."""
         if self.choices is not None:
             return "one of " + ", ".join(self.choices)
-        name = {int: "an integer", float: "a number", bool: "true or false", str: "text"}[self.kind]
+        name = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}[self.kind]
         if self.low is not None and self.high is not None:
-            return f"{name} in [{_fmt(self.low)}, {_fmt(self.high)}]"
+            return f"{name} from {_fmt(self.low)} to {_fmt(self.high)}"
         return name
+
+    def label_for(self, name: str) -> str:
+        return self.label or name.replace("_", " ")
 
 
 def _fmt(value: float) -> str:
+    """10,000,000 rather than 1e+07; small rates stay short (1e-07)."""
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{int(value):,}"
     return f"{value:g}"
+
+
+def _must_be(name: str, rule: FieldRule, value: Any) -> ConfigError:
+    """The one wording of every refused setting, with the field's label as the form shows it."""
+    label = rule.label_for(name)
+    shown = "nothing" if value is None else f"{value:,}" if type(value) is int else _shown(value)
+    return ConfigError(f"{label[:1].upper() + label[1:]} must be {rule.describe()}; got {shown}", field=name)
 
 
 FIELD_RULES: dict[str, FieldRule] = {
@@ -150,11 +165,12 @@ FIELD_RULES: dict[str, FieldRule] = {
     "precision": FieldRule(str, choices=PRECISION_CHOICES, help="bf16 mixed precision where the device has native "
                            "bfloat16 arithmetic (auto), always, or never (fp32)"),
     "optimizer": FieldRule(str, choices=("adam", "rmsprop")),
-    "lr_g": FieldRule(float, 1e-7, 1.0, help="generator learning rate"),
-    "lr_d": FieldRule(float, 1e-7, 1.0, help="discriminator learning rate"),
+    "lr_g": FieldRule(float, 1e-7, 1.0, label="generator learning rate (lr_g)"),
+    "lr_d": FieldRule(float, 1e-7, 1.0, label="discriminator learning rate (lr_d)"),
     "beta1": FieldRule(float, 0.0, 0.999),
     "beta2": FieldRule(float, 0.0, 0.9999),
-    "n_critic": FieldRule(int, 1, 100, help="discriminator steps per generator step"),
+    "n_critic": FieldRule(int, 1, 100, help="discriminator steps per generator step",
+                          label="D steps per G step (n_critic)"),
     "lr_decay_start": FieldRule(float, 0.0, 1.0, help="fraction of the steps after which learning rates fall "
                                 "linearly to 0; 1 keeps them constant"),
     "objective": FieldRule(str, choices=OBJECTIVES),
@@ -197,11 +213,10 @@ def _shown(value: Any) -> str:
 
 def _coerce(name: str, rule: FieldRule, value: Any) -> Any:
     """Convert strings from forms and the CLI to the field's type, or raise a ConfigError."""
-    expected = rule.describe()
     if value is None:
         if name == "data_root":
             return None
-        raise ConfigError(f"{name} must be {expected}; got nothing")
+        raise _must_be(name, rule, None)
     try:
         if rule.kind is bool:
             if isinstance(value, bool):
@@ -226,7 +241,7 @@ def _coerce(name: str, rule: FieldRule, value: Any) -> Any:
             return number
         return str(value)
     except (TypeError, ValueError, OverflowError):  # float(10**400) overflows rather than failing as a value
-        raise ConfigError(f"{name} must be {expected}; got {_shown(value)}") from None
+        raise _must_be(name, rule, value) from None
 
 
 def checked_value(name: str, rule: FieldRule, value: Any) -> Any:
@@ -235,9 +250,9 @@ def checked_value(name: str, rule: FieldRule, value: Any) -> Any:
     if value is None:
         return None
     if rule.choices is not None and value not in rule.choices:
-        raise ConfigError(f"{name} must be {rule.describe()}; got {_shown(value)}")
+        raise _must_be(name, rule, value)
     if rule.low is not None and not (rule.low <= value <= rule.high):
-        raise ConfigError(f"{name} must be {rule.describe()}; got {_shown(value)}")
+        raise _must_be(name, rule, value)
     return value
 
 

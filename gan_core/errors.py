@@ -6,7 +6,14 @@ Everything the CLI or the app should show as a one-line message (rather than a t
 
 
 class GanStudioError(Exception):
-    """Base class for every error a user can meet; its message is shown as is."""
+    """Base class for every error a user can meet; its message is shown as is.
+
+    `field` names the setting the error is about, when it is about one, so a form can say it under that field.
+    """
+
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        super().__init__(*args)
+        self.field = field
 
 
 class ConfigError(GanStudioError, ValueError):

@@ -32,13 +32,14 @@ run_inside_app()
 # "Start again from these settings": the job whose config the form starts from, and a counter that gives the
 # form's widgets new keys, so they take those values (a widget keeps its own state while its key lives).
 FORM_SOURCE, FORM_GENERATION = "train.form_source", "train.form_generation"
+FIELD_ERROR = "train.field_error"
 # Jobs started here redraw their curves and live preview this often, whatever their speed.
 APP_REFRESH_SECONDS = 1.0
 
 
 def field_input(rule, name: str, default, key_prefix: str):
     """One form widget per setting, typed by its rule; values are validated on submit."""
-    key, label = f"{key_prefix}.{name}", name.replace("_", " ")
+    key, label = f"{key_prefix}.{name}", rule.label_for(name)
     if rule.choices is not None:
         return st.selectbox(label, rule.choices, index=rule.choices.index(default), key=key, help=rule.help or None)
     if rule.kind is bool:
@@ -146,12 +147,18 @@ if source == "folder":
 
 if "form_from_job" in st.session_state:
     st.info(st.session_state.pop("form_from_job"))
+# What the last press of Start refused, shown under the field it is about: (field, message).
+error_field, error_message = st.session_state.pop(FIELD_ERROR, (None, None))
+if error_field == "dataset":
+    st.error(error_message)
 with st.form("new_job", enter_to_submit=False):  # Enter in a number field must not start a job
     data_root = None  # an embedded dataset needs no folder
     if source == "folder":
         data_root = st.text_input("Image folder", value=str(unpacked_root or ""), key=f"data_root.{dataset}.{unpacked_root}",
                                   help=TRANSLATION_LAYOUT if spec.image_to_image else
                                   "a flat folder of images, or one subfolder per class")
+        if error_field == "data_root":
+            st.error(error_message)
     elif source == "download":
         data_root = st.text_input("Download folder (optional)", value="", placeholder=str(download_root()),
                                   key=f"data_root.{dataset}", help="where the dataset is kept after its first download; "
@@ -160,12 +167,14 @@ with st.form("new_job", enter_to_submit=False):  # Enter in a number field must 
     name = st.text_input("Job name", value=default_name, key=f"job_name.{default_name}")
     values = {}
     for group in spec.setting_groups:  # only the settings this variant reads
-        with st.expander(group.title, expanded=group.title == "Basics"):
+        with st.expander(group.title, expanded=group.title == "Basics" or error_field in group.fields):
             columns = st.columns(3)
             for index, field in enumerate(group.fields):
                 with columns[index % 3]:
                     prefix = f"{form_key}.{dataset}" if field in set_by_dataset else form_key
                     values[field] = field_input(spec.rule(field), field, spec.value(defaults, field), prefix)
+                    if field == error_field:
+                        st.error(error_message)
     submitted = st.form_submit_button("Start training", type="primary")
 
 if submitted:
@@ -177,6 +186,9 @@ if submitted:
         st.session_state["selected_job"] = job_id
         st.success(f"Started job {job_id}")
     except GanStudioError as error:
+        if error.field in (*values, "data_root", "dataset"):
+            st.session_state[FIELD_ERROR] = (error.field, str(error))
+            st.rerun()  # the form again, with the message under its field
         st.error(str(error))
 
 

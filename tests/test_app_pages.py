@@ -91,7 +91,21 @@ def test_train_rejects_a_bad_config_next_to_the_form(app_env):
     at.text_input(key="wgan_gp.lr_g").input("5")
     at.button[0].click().run()  # the form's submit button comes first
     assert not at.exception
-    assert "lr_g must be a number in" in at.error[0].value
+    assert "Generator learning rate (lr_g) must be a number from 1e-07 to 1; got 5.0" in at.error[0].value
+    group = next(expander for expander in at.expander if any(box.key == "wgan_gp.lr_g" for box in expander.text_input))
+    assert group.proto.expanded and "Generator learning rate" in group.error[0].value, "said under its field"
+    assert at.text_input(key="wgan_gp.lr_g").value == "5", "what the user typed is kept"
+
+
+def test_an_offline_download_is_refused_at_start_under_the_dataset(app_env, monkeypatch, tmp_path):
+    monkeypatch.setattr("gan_core.data.downloads.reachable", lambda url, timeout=3.0: False)
+    monkeypatch.setenv("GAN_STUDIO_DATA", str(tmp_path / "empty"))
+    at = open_page("pages/train.py")
+    at.selectbox(key="dataset.dcgan").select("mnist").run()
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert "'mnist' is not downloaded yet" in at.error[0].value and "mnist_5k" in at.error[0].value
+    assert not at.dataframe, "no job was made"
 
 
 def test_train_runs_a_tiny_job_to_the_end(app_env):

@@ -69,7 +69,7 @@ def test_evaluate_prints_the_metrics_as_json(cgan_run, capsys):
 
 @pytest.mark.parametrize("arguments, message", [
     (["train", "--variant", "stylegan9", "--out", "x"], "unknown variant 'stylegan9'"),
-    (["train", "--variant", "dcgan", "--out", "x", "--lr-g", "-1"], "lr_g must be a number in"),
+    (["train", "--variant", "dcgan", "--out", "x", "--lr-g", "-1"], "Generator learning rate (lr_g) must be a number from"),
     (["sample", "--checkpoint", "missing.safetensors", "--out", "x.png"], "does not exist"),
     (["sample", "--checkpoint", "{foreign}", "--out", "x.png"], "not a safetensors file"),
 ])

@@ -23,7 +23,7 @@ def test_a_size_the_networks_cannot_take_is_refused_before_a_job_exists(monkeypa
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert [error.value for error in at.error] == [
-        "image_size must be a power of two from 8 (8, 16, 32, 64, ...) for convolutional networks; got 33"]
+        "Image size must be a power of two from 8 (8, 16, 32, 64, ...) for convolutional networks; got 33"]
     assert not at.success and "No training jobs yet" in at.info[-1].value
 
 

@@ -28,7 +28,7 @@ def test_auto_takes_bf16_only_where_the_hardware_has_it(native, monkeypatch):
 
 
 def test_an_unknown_precision_is_refused_naming_the_field():
-    with pytest.raises(ConfigError, match="precision must be one of fp32, bf16, auto"):
+    with pytest.raises(ConfigError, match="Precision must be one of fp32, bf16, auto"):
         config_for("dcgan", precision="fp16")
 
 

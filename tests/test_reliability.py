@@ -419,7 +419,7 @@ def test_out_of_memory_in_a_step_is_reported_as_advice(tmp_path, monkeypatch, er
 
 def test_invalid_hyperparameters_never_reach_a_worker(tmp_path):
     jobs = JobManager(tmp_path)
-    with pytest.raises(ConfigError, match=r"lr_g must be a number in \[1e-07, 1\]; got inf"):
+    with pytest.raises(ConfigError, match=r"Generator learning rate \(lr_g\) must be a number from 1e-07 to 1; got inf"):
         jobs.submit(tiny(3).replace(lr_g=float("inf")))
     assert jobs.list_jobs() == []
 

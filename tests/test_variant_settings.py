@@ -58,7 +58,7 @@ def test_a_new_variant_with_its_own_setting_is_discovered_and_validated(toy_vari
     assert "toygan" in variants()
     assert toy_variant.value(config_for("toygan"), "wobble") == 3
     assert config_for("toygan", wobble="7").extra["wobble"] == 7
-    with pytest.raises(ConfigError, match=r"wobble must be an integer in \[1, 9\]; got 12"):
+    with pytest.raises(ConfigError, match=r"Wobble must be a whole number from 1 to 9; got 12"):
         config_for("toygan", wobble=12)
     with pytest.raises(ConfigError, match="dcgan does not read wobble"):
         config_for("dcgan", wobble=5)
@@ -69,7 +69,7 @@ def test_a_new_variants_setting_is_a_cli_flag(toy_variant, capsys, tmp_path):
         main(["train", "--help"])
     assert "--wobble" in capsys.readouterr().out
     assert main(["train", "--variant", "toygan", "--wobble", "0", "--out", str(tmp_path / "run")]) == 2
-    assert "wobble must be an integer in [1, 9]; got 0" in capsys.readouterr().err
+    assert "Wobble must be a whole number from 1 to 9; got 0" in capsys.readouterr().err
     assert main(["train", "--variant", "dcgan", "--wobble", "4", "--out", str(tmp_path / "run")]) == 2
     assert "dcgan does not read wobble" in capsys.readouterr().err
 
@@ -140,5 +140,5 @@ def test_a_config_is_validated_once_when_built_and_cannot_change_afterwards():
     assert config.steps == 12
     with pytest.raises(AttributeError):
         config.steps = 5  # frozen: what was validated is what trains
-    with pytest.raises(ConfigError, match="steps must be"):
+    with pytest.raises(ConfigError, match="Steps must be"):
         config.replace(steps=0)

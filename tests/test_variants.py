@@ -140,9 +140,9 @@ def test_conditional_variants_on_unlabelled_data_say_what_they_need(variant, dig
 def test_bad_values_are_rejected_naming_the_field_and_range():
     from gan_core.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=r"batch_size must be an integer in \[1, 4096\]; got 0"):
+    with pytest.raises(ConfigError, match=r"Batch size must be a whole number from 1 to 4,096; got 0"):
         config_for("dcgan", batch_size=0)
-    with pytest.raises(ConfigError, match="objective must be one of"):
+    with pytest.raises(ConfigError, match="Objective must be one of"):
         config_for("dcgan", objective="magic")
     with pytest.raises(ConfigError, match="unknown variant 'stylegan3'"):
         config_for("stylegan3")

@@ -30,6 +30,8 @@ class DatasetEntry:
     pairs: bool
     source: DataSource
     aligned: bool | None = None  # image-to-image: A[i] and B[i] show one scene (None: the folder decides)
+    # Downloadable sets: raises when the data is neither on disk under this data_root nor downloadable now.
+    check_download: Callable[[str | None], None] | None = None
 
 
 def _catalogue() -> dict[str, DatasetEntry]:
@@ -44,7 +46,8 @@ def _catalogue() -> dict[str, DatasetEntry]:
                                pairs=False, source="folder"),
     }
     for name, description in torchvision_sets.DESCRIPTIONS.items():
-        entries[name] = DatasetEntry(description, torchvision_sets.loader_for(name), pairs=False, source="download")
+        entries[name] = DatasetEntry(description, torchvision_sets.loader_for(name), pairs=False, source="download",
+                                     check_download=torchvision_sets.download_check_for(name))
     for name, task in embedded_tasks.TASKS.items():
         entries[name] = DatasetEntry(task.description, task.load, pairs=True, source="embedded", aligned=task.aligned)
     entries["translation_folder"] = DatasetEntry(
@@ -52,7 +55,8 @@ def _catalogue() -> dict[str, DatasetEntry]:
         paired.load_translation_folder, pairs=True, source="folder")
     for name, official in official_translation.OFFICIAL.items():
         entries[name] = DatasetEntry(official.description, official_translation.loader_for(name), pairs=True,
-                                     source="download", aligned=official.aligned)
+                                     source="download", aligned=official.aligned,
+                                     check_download=official_translation.download_check_for(name))
     return entries
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from gan_core.data.downloads import require_cached_or_reachable
 from gan_core.data.paired import PairedDataset, load_translation_folder, translation_layout
 from gan_core.data.torchvision_sets import default_root
 from gan_core.errors import DatasetUnavailableError
@@ -136,6 +137,18 @@ def fetch(dataset: OfficialDataset, root: Path) -> Path:
 def load_official(name: str, image_size: int, root: str | None = None) -> PairedDataset:
     dataset = OFFICIAL[name]
     return load_translation_folder(image_size, str(fetch(dataset, Path(root) if root else default_root())))
+
+
+def download_check_for(name: str) -> Callable[[str | None], None]:
+    """The Start-time check of `name`: unpacked (or its archive kept) under the root, or its server reachable."""
+    def check(root: str | None) -> None:
+        dataset = OFFICIAL[name]
+        base = Path(root) if root else default_root()
+        cached = translation_layout(base / name) is not None or (base / dataset.url.rsplit("/", 1)[-1]).is_file()
+        require_cached_or_reachable(name, cached, dataset.url, f"looked in {base}",
+                                    "choose an embedded task (photo2sketch_paired, photo2sketch, gray2color)")
+
+    return check
 
 
 def loader_for(name: str) -> Callable[[int, str | None], PairedDataset]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_core.data.downloads import require_cached_or_reachable
 from gan_core.data.resize import resize_uint8
 from gan_core.data.types import ImageDataset
 from gan_core.errors import DatasetUnavailableError
@@ -60,6 +61,37 @@ def _open(name: str, root: Path, train: bool):
             f"dataset {name!r} is not in {root} and could not be downloaded ({type(error).__name__}); "
             "connect to the internet, put the files there, or use the embedded 'mnist_5k' dataset (5,000 real MNIST digits)"
         ) from None
+
+
+def _is_cached(name: str, root: Path) -> bool:
+    import torchvision.datasets as tv
+
+    cls = getattr(tv, _CLASSES[name])
+    try:
+        cls(str(root), train=True, download=False)
+        cls(str(root), train=False, download=False)
+        return True
+    except (RuntimeError, FileNotFoundError):
+        return False
+
+
+def _first_url(name: str) -> str:
+    import torchvision.datasets as tv
+
+    cls = getattr(tv, _CLASSES[name])
+    if getattr(cls, "url", None):  # CIFAR-10: one archive
+        return cls.url
+    return cls.mirrors[0] + cls.resources[0][0]  # the MNIST family: files on mirrors
+
+
+def download_check_for(name: str) -> Callable[[str | None], None]:
+    """The Start-time check of `name`: on disk under the root, or its first mirror reachable."""
+    def check(root: str | None) -> None:
+        base = Path(root) if root else default_root()
+        require_cached_or_reachable(name, _is_cached(name, base), _first_url(name), f"looked in {base}",
+                                    "choose the embedded 'mnist_5k' dataset (5,000 real MNIST digits)")
+
+    return check
 
 
 def load_torchvision(name: str, image_size: int, root: str | None = None) -> ImageDataset:

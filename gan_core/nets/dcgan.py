@@ -20,8 +20,8 @@ def _levels(image_size: int) -> int:
     """Number of ×2 upsamplings from the 4×4 seed to `image_size` (which must be 4·2^k)."""
     levels = int(round(math.log2(image_size / 4)))
     if image_size != 4 * 2**levels or levels < 1:
-        raise ConfigError(f"image_size must be a power of two from 8 (8, 16, 32, 64, ...) for convolutional networks; "
-                          f"got {image_size}")
+        raise ConfigError(f"Image size must be a power of two from 8 (8, 16, 32, 64, ...) for convolutional networks; "
+                          f"got {image_size}", field="image_size")
     return levels
 
 

@@ -31,9 +31,12 @@ def check_before_start(config: TrainConfig) -> None:
     if entry.source == "folder":
         if not config.data_root:
             raise DatasetUnavailableError(f"the {config.dataset!r} dataset reads your own images: name their folder "
-                                          "(data_root), or upload a zip of them")
+                                          "(data_root), or upload a zip of them", field="data_root")
         if not Path(config.data_root).expanduser().is_dir():
-            raise DatasetUnavailableError(f"the image folder {config.data_root} does not exist or is not a folder")
+            raise DatasetUnavailableError(f"the image folder {config.data_root} does not exist or is not a folder",
+                                          field="data_root")
+    if entry.check_download is not None:
+        entry.check_download(config.data_root)
     channels = 3 if spec.image_to_image else 1
     with torch.device("meta"), torch.random.fork_rng(devices=[]):
         spec.model_class(config, (channels, config.image_size, config.image_size), PREFLIGHT_CLASSES)

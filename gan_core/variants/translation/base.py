@@ -74,7 +74,8 @@ def unet_depth(image_size: int) -> int:
     while depth < 8 and image_size % 2 ** (depth + 1) == 0:
         depth += 1
     if depth < 5:
-        raise ConfigError(f"image_size must be a multiple of 32 for the pix2pix U-Net; got {image_size}")
+        raise ConfigError(f"Image size must be a multiple of 32 for the pix2pix U-Net; got {image_size}",
+                          field="image_size")
     return depth
 
 
@@ -84,7 +85,8 @@ def resnet_blocks(config: TrainConfig) -> int:
     if not isinstance(value, int) or not 0 <= value <= 32:
         raise ConfigError(f"extra n_blocks must be an integer in [0, 32]; got {value!r}")
     if config.image_size % 4:
-        raise ConfigError(f"image_size must be a multiple of 4 for the ResNet generator; got {config.image_size}")
+        raise ConfigError(f"Image size must be a multiple of 4 for the ResNet generator; got {config.image_size}",
+                          field="image_size")
     return value
 
 
