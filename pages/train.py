@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+import streamlit.components.v1 as components
 
 from app_shell import run_inside_app
 from gan_core.app.charts import MetricHistory, differing_settings, display_indices, metric_groups, metrics_csv
@@ -33,6 +34,7 @@ run_inside_app()
 # form's widgets new keys, so they take those values (a widget keeps its own state while its key lives).
 FORM_SOURCE, FORM_GENERATION = "train.form_source", "train.form_generation"
 FIELD_ERROR = "train.field_error"
+SCROLL_TO_JOB = "train.scroll_to_job"  # set by Start: bring the new job's dashboard into view once
 # Jobs started here redraw their curves and live preview this often, whatever their speed.
 APP_REFRESH_SECONDS = 1.0
 
@@ -184,7 +186,8 @@ if submitted:
         job_id = jobs.submit(config, name=name, session=st.session_state.get("session_id"))
         jobs.refresh()
         st.session_state["selected_job"] = job_id
-        st.success(f"Started job {job_id}")
+        st.session_state[SCROLL_TO_JOB] = True
+        st.success(f"Started job {job_id}: its dashboard is below")
     except GanStudioError as error:
         if error.field in (*values, "data_root", "dataset"):
             st.session_state[FIELD_ERROR] = (error.field, str(error))
@@ -200,7 +203,7 @@ if submitted:
 # logging and redrawing its live preview every APP_REFRESH_SECONDS, both show up within about 2 s. The live view
 # looks twice a second: at once a second, a picture that just missed a look waited for the next one (gaps up to
 # 2.2 s; 1.7 s at twice a second, BENCHMARKS.md). The curves take new rows at most once per CURVE_SECONDS.
-TABLE_SECONDS = 3.0  # the live view's caption says the selected job's step and status twice a second
+TABLE_SECONDS = 2.0  # the table, the buttons and the selected job's status line: one read of the jobs
 IDLE_TABLE_SECONDS = 10.0  # no job queued or running: the table only has to notice jobs started elsewhere
 LIVE_SECONDS = 0.5
 # New metric rows are read, and so the charts change, at most about once a second, however often the job logs:
@@ -211,6 +214,20 @@ CURVES_READ = "train.curves_read"  # time.monotonic() of the last read of the ru
 LIVE = "live"  # the timeline's last stop: samples/live.png, redrawn while the job trains
 RERUN_PAGE = "train.rerun_page"
 REFRESHING = "train.refreshing"  # (table, live view) refresh at their active cadence, as this page run set them
+
+
+def scroll_into_view(anchor: str) -> None:
+    """Scroll the page to the element with id `anchor` (a header's anchor) once it is drawn.
+
+    Streamlit has no scrolling API; a zero-height component's script can reach the page it sits in (same origin)."""
+    components.html(f"""<script>
+      const scroll = (tries) => {{
+        const target = window.parent.document.getElementById({anchor!r});
+        if (target) target.scrollIntoView({{behavior: "smooth", block: "start"}});
+        else if (tries > 0) setTimeout(() => scroll(tries - 1), 100);
+      }};
+      scroll(50);
+    </script>""", height=0)
 
 
 def rerun_page_next() -> None:
@@ -241,7 +258,9 @@ def refreshing(all_jobs: list) -> tuple[bool, bool]:
 
 def jobs_panel() -> None:
     jobs.refresh()
-    st.header("Jobs")
+    st.header("Jobs", anchor="jobs")
+    if st.session_state.pop(SCROLL_TO_JOB, False):
+        scroll_into_view("jobs")
     st.toggle("Only this session's jobs", key="mine_only")
     if "job_deleted" in st.session_state:
         st.success(st.session_state.pop("job_deleted"))
@@ -277,6 +296,7 @@ def jobs_panel() -> None:
                   args=(delete_job, job.id))
     if "job_error" in st.session_state:
         st.error(st.session_state.pop("job_error"))
+    job_status(job)
 
     log = jobs.log_tail(job.id, lines=30)
     if job.status == "running" and job.step == 0 and log:  # loading: a download's progress bar is the news
@@ -407,16 +427,24 @@ def show_curves(job, by_id: dict) -> None:
         st.plotly_chart(figures[title][1], key=f"chart.{title}")
 
 
+def job_status(job) -> None:
+    """The selected job's state in words and a progress bar with its ETA, drawn from the same row as the table and
+    the buttons above it (one read per refresh), so the parts of the dashboard never tell different stories."""
+    # Training time as the trainer counts it (it carries over a resume); "—" while the data loads, rather than a
+    # wall-clock figure that would drop when the first logged row replaced it.
+    elapsed = "—" if job.elapsed_s is None else format_seconds(job.elapsed_s)
+    eta = f" · about {format_seconds(job.eta_s)} left" if job.status == "running" and job.eta_s else ""
+    st.progress(job.progress, text=f"**{job.status}** · step {job.step:,}/{job.total_steps:,}{eta} · "
+                                   f"trained for {elapsed} · device {job.device or '—'} · {job.message}")
+    if job.status in ("failed", "interrupted", "diverged"):
+        st.error(f"{job.status}: {job.message or 'no message'}. The job's log (below) has the details.")
+
+
 def live_panel() -> None:
     by_id = {job.id: job for job in visible_jobs()}
     job = by_id.get(st.session_state.get("selected_job"))
     if job is None:
         return
-    elapsed = job.elapsed_s or ((job.finished or time.time()) - job.started if job.started else None)
-    st.caption(f"{job.status} · step {job.step}/{job.total_steps} · elapsed {format_seconds(elapsed)} · "
-               f"device {job.device or '—'} · {job.message}")
-    if job.status in ("failed", "interrupted", "diverged"):
-        st.error(f"{job.status}: {job.message or 'no message'}. The job's log (above) has the details.")
     left, right = st.columns([3, 2])
     with right:
         show_preview(job)

@@ -582,3 +582,27 @@ def test_differing_settings_include_a_variants_own_settings():
     differ = differing_settings({"a": a, "b": b})
     assert differ == {"pool_size": {"a": "50", "b": "0"}}
     assert differing_settings({"a": a, "same": a}) == {}
+
+
+def test_the_table_the_status_line_the_buttons_and_the_sidebar_tell_one_story(app_env):
+    jobs, job_id, _, _ = running_job_with_three_rows()
+    at = open_page("pages/train.py")
+
+    def story() -> tuple:
+        table = at.dataframe[0].value
+        status_line = at.get("progress")[0].proto.text
+        return (table["status"].iloc[0], table["step"].iloc[0], status_line,
+                at.button(key="job.cancel").disabled, " ".join(element.value for element in at.sidebar.markdown))
+
+    status, step, line, cancel_disabled, sidebar = story()
+    assert (status, step) == ("running", "30/1000") and "**running** · step 30/1,000" in line
+    assert not cancel_disabled and "Running jobs:** 1" in sidebar
+    assert "trained for" in line
+
+    jobs.record_metrics(job_id, 40, {"D_loss": 0.01, "G_loss": 2.0, "images_per_s": 100.0, "elapsed_s": 4.0}, None)
+    jobs.update(job_id, status="finished", finished=time.time())
+    at.run()
+    assert not at.exception, at.exception
+    status, step, line, cancel_disabled, sidebar = story()
+    assert (status, step) == ("finished", "40/1000") and "**finished** · step 40/1,000" in line
+    assert cancel_disabled and "Running jobs:** 0" in sidebar

@@ -89,6 +89,12 @@ def test_training_job_draws_growing_curves(server, browser):
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Started job").wait_for(timeout=30_000)
 
+    def jobs_header_in_view() -> bool:  # the new job's dashboard is brought into view, not left below the fold
+        box = page.locator("#jobs").bounding_box()
+        return box is not None and 0 <= box["y"] < page.viewport_size["height"] / 2
+
+    wait_until(jobs_header_in_view, 30, "the page to scroll to the new job's dashboard")
+
     def points() -> int:  # trace arrays may come as numpy's typed-array form, decoded into `_inputArray`
         return page.evaluate(
             "() => Math.max(0, ...[...document.querySelectorAll('.js-plotly-plot')].map(plot => {"
@@ -224,7 +230,7 @@ def test_a_deep_link_on_a_fresh_server_runs_the_app_around_the_page(browser, tmp
         steps.fill("2")
         steps.press("Tab")
         start.click()
-        page.get_by_text(re.compile(r"^Started job \S+$")).wait_for()
+        page.get_by_text(re.compile(r"^Started job \S+: its dashboard is below$")).wait_for()
         start.click()
         refused = page.get_by_text("already has 1 queued or running job")
         wait_until(lambda: refused.count() or len(JobManager(runs).list_jobs()) > 1, 60,
