@@ -109,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
 def _train(args: argparse.Namespace) -> int:
     from gan_core.registry import get_variant
     from gan_core.training import train
+    from gan_core.training.distributed import World, check_can_distribute, torchrun_world_size
     from gan_core.training.preflight import check_before_start
     from gan_core.training.progress import ProgressBar
     from gan_core.training.run_files import RunFiles
@@ -141,9 +142,17 @@ def _train(args: argparse.Namespace) -> int:
         config = spec.default_config(**user)
         check_before_start(config)
         run_dir, resume = args.out, False
-    callbacks = [] if args.quiet else [ProgressBar()]
-    result = train(config, run_dir, callbacks, resume=resume)
-    print(json.dumps({"status": result.status, "step": result.step, "message": result.message, "run_dir": str(run_dir)}))
+    # Under torchrun every rank runs this same command; rank 0 alone shows progress and prints the result.
+    check_can_distribute(get_variant(config.variant), torchrun_world_size())
+    world = World.from_environment(config.device)
+    try:
+        callbacks = [] if args.quiet or not world.is_main else [ProgressBar()]
+        result = train(config, run_dir, callbacks, resume=resume, world=world)
+    finally:
+        world.close()
+    if world.is_main:
+        print(json.dumps({"status": result.status, "step": result.step, "message": result.message,
+                          "run_dir": str(run_dir)}))
     return 0 if result.status == "finished" else 1
 
 
