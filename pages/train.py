@@ -175,6 +175,7 @@ with st.form("new_job", enter_to_submit=False):  # Enter in a number field must 
                 with columns[index % 3]:
                     prefix = f"{form_key}.{dataset}" if field in set_by_dataset else form_key
                     values[field] = field_input(spec.rule(field), field, spec.value(defaults, field), prefix)
+    submitted = st.form_submit_button("Start training", type="primary")
     with st.expander("Several machines: the torchrun command for each"):
         st.caption("Each machine runs the command below with its own node rank; the first machine (node rank 0) "
                    "writes the run folder. Every machine needs GAN Studio and the dataset; resuming needs the run "
@@ -185,7 +186,6 @@ with st.form("new_job", enter_to_submit=False):  # Enter in a number field must 
         master = machine_columns[1].text_input("First machine's address", value="FIRST_NODE_ADDRESS",
                                                key="train.master", help="its host name or IP, reachable from the others")
         show_commands = st.form_submit_button("Show the commands", disabled=not spec.distributed)
-    submitted = st.form_submit_button("Start training", type="primary")
 
 if show_commands:
     try:
