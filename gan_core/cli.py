@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_core.config import FieldRule, saved_config_from_dict
+from gan_core.config import FieldRule, TrainConfig, saved_config_from_dict
 from gan_core.errors import ConfigError, GanStudioError
 
 # Kept in step with gan_core.judge.JUDGED_DATASETS (not imported from there: it would load torch for --help).
@@ -35,6 +35,27 @@ def train_flags() -> dict[str, tuple[FieldRule, list[str]]]:
         for name in sorted(spec.reads - set(NOT_FLAGS)):
             flags.setdefault(name, (spec.rule(name), []))[1].append(spec.name)
     return dict(sorted(flags.items()))
+
+
+def train_arguments(config: TrainConfig, out: str) -> list[str]:
+    """`python -m gan_core train` arguments that reproduce `config`: its variant, dataset, and every setting it
+    reads whose value differs from the variant's default (so a command stays short and readable).
+
+    The inverse of `_train`'s flag parsing, for the Train page's torchrun commands. Settings kept in `extra`
+    that no flag names cannot be given this way and are left out.
+    """
+    from gan_core.registry import get_variant
+
+    spec = get_variant(config.variant)
+    base = spec.default_config(dataset=config.dataset)
+    arguments = ["train", "--variant", config.variant, "--out", out]
+    if config.dataset != spec.default_config().dataset:
+        arguments += ["--dataset", config.dataset]
+    for name in sorted(spec.reads - set(NOT_FLAGS) - {"dataset"}):
+        value, default = spec.value(config, name), spec.value(base, name)
+        if value != default and value is not None:
+            arguments += [f"--{name.replace('_', '-')}", str(value).lower() if isinstance(value, bool) else str(value)]
+    return arguments
 
 
 def _flag_help(rule: FieldRule, readers: list[str], all_variants: int) -> str:

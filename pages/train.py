@@ -22,9 +22,10 @@ from gan_core.app.jobs import (
     live_preview_step,
     unpack_dataset_zip,
 )
+from gan_core.cli import train_arguments
 from gan_core.errors import GanStudioError
 from gan_core.registry import variants
-from gan_core.training.distributed import torchrun_command, train_arguments
+from gan_core.training.distributed import torchrun_command
 from gan_core.training.jobs import MAX_PROCESSES
 from views.samples import show_sample
 

@@ -313,24 +313,3 @@ def torchrun_command(processes: int, arguments: list[str], nodes: int = 1, node_
     launcher += ["--nproc-per-node", str(processes), "-m", "gan_core"]
     return " ".join(shlex.quote(part) for part in [*launcher, *arguments])
 
-
-def train_arguments(config, out: str) -> list[str]:  # config: gan_core.config.TrainConfig
-    """`python -m gan_core train` arguments that reproduce `config`: its variant, dataset, and every setting it
-    reads whose value differs from the variant's default (so a command stays short and readable).
-
-    Settings kept in `extra` that no flag names cannot be given this way; they are left out, and the Train
-    page says the command starts from the variant's defaults for those.
-    """
-    from gan_core.cli import NOT_FLAGS
-    from gan_core.registry import get_variant
-
-    spec = get_variant(config.variant)
-    base = spec.default_config(dataset=config.dataset)
-    arguments = ["train", "--variant", config.variant, "--out", out]
-    if config.dataset != spec.default_config().dataset:
-        arguments += ["--dataset", config.dataset]
-    for name in sorted(spec.reads - set(NOT_FLAGS) - {"dataset"}):
-        value, default = spec.value(config, name), spec.value(base, name)
-        if value != default and value is not None:
-            arguments += [f"--{name.replace('_', '-')}", str(value).lower() if isinstance(value, bool) else str(value)]
-    return arguments
