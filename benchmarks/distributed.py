@@ -8,8 +8,11 @@ communication share is the time rank 0 spends averaging gradients (all-reduce, w
 so it is not hidden in asynchronous launches) over the timed seconds.
 
 On the CPU the cores are shared, so the comparison holds the machine's threads fixed: one process with all
-`--threads`, against N processes with threads / N each. Expect no speed-up there: the same cores do the
-same arithmetic, plus the all-reduce. On GPUs each process has its own GPU; the goal is a scaling
+`--threads`, against N processes with threads / N each, plus one process with one thread (on a loaded
+machine, a process whose OpenMP threads wait for each other at every operation can lose more to the other
+jobs than it gains from the second core). Expect no speed-up from processes on a CPU: the same cores do the
+same arithmetic, plus the all-reduce. The communication share includes the wait for the slower rank to
+reach the same update. On GPUs each process has its own GPU; the goal is a scaling
 efficiency of at least 0.9 (images/s with N GPUs ≥ 0.9 × N × images/s with one) at batch 256 per GPU.
 
     python -m benchmarks.distributed                      # CPU: 1 and 2 processes, 3 alternating rounds
@@ -72,9 +75,8 @@ def measure_rank(args: argparse.Namespace) -> None:
         world.close()
 
 
-def launch(processes: int, args: argparse.Namespace) -> dict:
-    """One measurement with `processes` ranks, in fresh processes."""
-    threads = max(1, args.threads // processes) if args.device == "cpu" else args.threads
+def launch(processes: int, threads: int, args: argparse.Namespace) -> dict:
+    """One measurement with `processes` ranks of `threads` threads each, in fresh processes."""
     inner = ["-m", "benchmarks.distributed", "--rank", "--warmup", str(args.warmup), "--steps", str(args.steps),
              "--batch", str(args.batch), "--device", args.device, "--precision", args.precision,
              "--threads-per-process", str(threads)]
@@ -116,28 +118,31 @@ def main(argv: list[str] | None = None) -> None:
             args.processes = list(range(1, torch.cuda.device_count() + 1))
         else:
             args.processes = [1, 2]
-    results: dict[int, list[dict]] = {n: [] for n in args.processes}
+    layouts = [(n, max(1, args.threads // n) if args.device == "cpu" else args.threads) for n in args.processes]
+    if args.device == "cpu" and (1, 1) not in layouts:
+        layouts.insert(1, (1, 1))
+    results: dict[tuple[int, int], list[dict]] = {layout: [] for layout in layouts}
     started = time.perf_counter()
     for round_index in range(args.rounds):
-        for n in args.processes:
-            row = launch(n, args)
-            results[n].append(row)
-            print(f"round {round_index + 1}: {n} process(es): {row['images_per_s']:.0f} img/s, "
+        for n, threads in layouts:
+            row = launch(n, threads, args)
+            results[n, threads].append(row)
+            print(f"round {round_index + 1}: {n} process(es) × {threads} thread(s): {row['images_per_s']:.0f} img/s, "
                   f"communication {100 * row['communication_share']:.1f}%", flush=True)
-    device = results[args.processes[0]][0]["device"]
+    device = results[layouts[0]][0]["device"]
     print(f"\n{device}; dcgan 32×32 on mnist_5k, batch {args.batch} per process, precision {args.precision}, "
           f"{args.warmup} warm-up + {args.steps} timed steps, {args.rounds} rounds, {time.perf_counter() - started:.0f} s\n")
-    single = statistics.median(row["images_per_s"] for row in results[args.processes[0]])
-    print("| processes | threads each | global batch | img/s (median, range) | speed-up | scaling efficiency |"
-          " communication share (median) |")
+    single = statistics.median(row["images_per_s"] for row in results[layouts[0]])
+    print(f"| processes | threads each | global batch | img/s (median, range) | speed-up vs {layouts[0][0]} × "
+          f"{layouts[0][1]} | scaling efficiency | communication share (median) |")
     print("|---|---|---|---|---|---|---|")
-    for n, rows in results.items():
+    for (n, _), rows in results.items():
         speeds = [row["images_per_s"] for row in rows]
         median = statistics.median(speeds)
         share = statistics.median(row["communication_share"] for row in rows)
         speed_up = median / single
         print(f"| {n} | {rows[0]['threads_per_process']} | {n * args.batch} | {median:.0f} ({min(speeds):.0f}–{max(speeds):.0f})"
-              f" | {speed_up:.2f}× | {speed_up / n * args.processes[0]:.2f} | {100 * share:.1f}% |")
+              f" | {speed_up:.2f}× | {speed_up / n * layouts[0][0]:.2f} | {100 * share:.1f}% |")
 
 
 if __name__ == "__main__":

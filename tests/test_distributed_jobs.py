@@ -148,6 +148,9 @@ def test_submit_refuses_a_bad_process_count_and_a_single_process_variant(tmp_pat
     monkeypatch.setattr(registry, "get_variant", lambda name: single)
     with pytest.raises(ConfigError, match="dcgan trains as one process only: its reason"):
         jobs.submit(tiny(), processes=2)
+    monkeypatch.undo()
+    with pytest.raises(ConfigError, match="sync_batch_norm needs CUDA GPUs"):
+        jobs.submit(tiny(sync_batch_norm=True), processes=2)
     assert jobs.list_jobs() == []
     assert jobs.get(jobs.submit(tiny())).processes == 1
 

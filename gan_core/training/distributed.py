@@ -291,6 +291,15 @@ def check_can_distribute(spec, processes: int) -> None:  # spec: gan_core.regist
                           f"(asked for {processes} processes); run it with 1")
 
 
+def check_sync_batch_norm(config, processes: int) -> None:  # config: gan_core.config.TrainConfig
+    """Refuse SyncBatchNorm for several processes that would train on the CPU, before any process starts."""
+    from gan_core.device import resolve_device
+
+    if processes > 1 and config.sync_batch_norm and resolve_device(config.device).type != "cuda":
+        raise ConfigError("sync_batch_norm needs CUDA GPUs (PyTorch's SyncBatchNorm does not run on the CPU); "
+                          "turn it off for CPU processes")
+
+
 def torchrun_command(processes: int, arguments: list[str], nodes: int = 1, node_rank: int = 0,
                      master: str = "FIRST_NODE_ADDRESS", port: int = 29500) -> str:
     """The shell command that runs `python -m gan_core <arguments>` as `processes` ranks on one node.

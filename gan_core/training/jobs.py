@@ -275,11 +275,12 @@ class JobManager:
         `processes` > 1 trains it as that many torchrun ranks on this machine, each on batch_size images per step.
         """
         from gan_core.registry import get_variant
-        from gan_core.training.distributed import check_can_distribute
+        from gan_core.training.distributed import check_can_distribute, check_sync_batch_norm
 
         if isinstance(processes, bool) or not isinstance(processes, int) or not 1 <= processes <= MAX_PROCESSES:
             raise GanStudioError(f"processes must be an integer from 1 to {MAX_PROCESSES}; got {processes!r}")
         check_can_distribute(get_variant(config.variant), processes)
+        check_sync_batch_norm(config, processes)
         job_id = time.strftime("%Y%m%d-%H%M%S") + f"-{config.variant}-{secrets.token_hex(3)}"
         with self._transaction() as db:  # count and insert together, so two tabs cannot both slip under the limit
             if self.jobs_per_session is not None and session is not None:
