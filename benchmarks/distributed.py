@@ -11,9 +11,11 @@ On the CPU the cores are shared, so the comparison holds the machine's threads f
 `--threads`, against N processes with threads / N each, plus one process with one thread (on a loaded
 machine, a process whose OpenMP threads wait for each other at every operation can lose more to the other
 jobs than it gains from the second core). Expect no speed-up from processes on a CPU: the same cores do the
-same arithmetic, plus the all-reduce. The communication share includes the wait for the slower rank to
-reach the same update. On GPUs each process has its own GPU; the goal is a scaling
-efficiency of at least 0.9 (images/s with N GPUs ≥ 0.9 × N × images/s with one) at batch 256 per GPU.
+same arithmetic, plus the all-reduce. Wall-clock images/s on a machine shared with other work also depend on
+the share of the cores the scheduler gives the benchmark (more processes, more share), so images per
+CPU-second (summed over every rank's threads, timed part only) are printed too. The communication share
+includes the wait for the slower rank to reach the same update. On GPUs each process has its own GPU; the
+goal is a scaling efficiency of at least 0.9 (images/s with N GPUs ≥ 0.9 × N × images/s with one) at batch 256 per GPU.
 
     python -m benchmarks.distributed                      # CPU: 1 and 2 processes, 3 alternating rounds
     python -m benchmarks.distributed --device cuda        # 1..all GPUs, batch 256 per GPU
@@ -50,13 +52,13 @@ def measure_rank(args: argparse.Namespace) -> None:
                         device=args.device, precision=args.precision, seed=0)
     world = World.from_environment(config.device)
     world.timed = True
-    marks: dict[int, tuple[float, float]] = {}
+    marks: dict[int, tuple[float, float, float]] = {}
 
     class Clock(Callback):
         def on_log(self, step: int, metrics: dict[str, float]) -> None:
             if world.backend == "nccl" or config.device == "cuda":
                 torch.cuda.synchronize()
-            marks[step] = (time.perf_counter(), world.communication_s)
+            marks[step] = (time.perf_counter(), world.communication_s, time.process_time())
 
     try:
         with tempfile.TemporaryDirectory() as run_dir:
@@ -64,7 +66,8 @@ def measure_rank(args: argparse.Namespace) -> None:
             result = trainer.run()
             if result.status != "finished":
                 raise SystemExit(f"rank {world.rank}: {result.message}")
-            (start, comm_start), (end, comm_end) = marks[args.warmup], marks[steps]
+            (start, comm_start, cpu_start), (end, comm_end, cpu_end) = marks[args.warmup], marks[steps]
+            print(f"CPU {cpu_end - cpu_start}", flush=True)  # this rank's CPU seconds (all its threads)
             if world.is_main:
                 seconds = end - start
                 images = args.steps * args.batch * world.size
@@ -86,9 +89,12 @@ def launch(processes: int, threads: int, args: argparse.Namespace) -> dict:
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     rows = [line[4:] for line in done.stdout.splitlines() if line.startswith("ROW ")]
+    cpu_seconds = sum(float(line[4:]) for line in done.stdout.splitlines() if line.startswith("CPU "))
     if done.returncode != 0 or not rows:
         raise SystemExit(f"{processes} processes failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
-    return {**json.loads(rows[-1]), "threads_per_process": threads}
+    row = json.loads(rows[-1])
+    return {**row, "threads_per_process": threads,
+            "images_per_cpu_s": row["images_per_s"] * row["seconds"] / max(cpu_seconds, 1e-9)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -128,21 +134,23 @@ def main(argv: list[str] | None = None) -> None:
             row = launch(n, threads, args)
             results[n, threads].append(row)
             print(f"round {round_index + 1}: {n} process(es) × {threads} thread(s): {row['images_per_s']:.0f} img/s, "
-                  f"communication {100 * row['communication_share']:.1f}%", flush=True)
+                  f"{row['images_per_cpu_s']:.0f} img per CPU-second, communication {100 * row['communication_share']:.1f}%",
+                  flush=True)
     device = results[layouts[0]][0]["device"]
     print(f"\n{device}; dcgan 32×32 on mnist_5k, batch {args.batch} per process, precision {args.precision}, "
           f"{args.warmup} warm-up + {args.steps} timed steps, {args.rounds} rounds, {time.perf_counter() - started:.0f} s\n")
     single = statistics.median(row["images_per_s"] for row in results[layouts[0]])
     print(f"| processes | threads each | global batch | img/s (median, range) | speed-up vs {layouts[0][0]} × "
-          f"{layouts[0][1]} | scaling efficiency | communication share (median) |")
-    print("|---|---|---|---|---|---|---|")
+          f"{layouts[0][1]} | scaling efficiency | communication share (median) | images per CPU-second (median) |")
+    print("|---|---|---|---|---|---|---|---|")
     for (n, _), rows in results.items():
         speeds = [row["images_per_s"] for row in rows]
         median = statistics.median(speeds)
         share = statistics.median(row["communication_share"] for row in rows)
+        per_cpu = statistics.median(row["images_per_cpu_s"] for row in rows)
         speed_up = median / single
         print(f"| {n} | {rows[0]['threads_per_process']} | {n * args.batch} | {median:.0f} ({min(speeds):.0f}–{max(speeds):.0f})"
-              f" | {speed_up:.2f}× | {speed_up / n * layouts[0][0]:.2f} | {100 * share:.1f}% |")
+              f" | {speed_up:.2f}× | {speed_up / n * layouts[0][0]:.2f} | {100 * share:.1f}% | {per_cpu:.0f} |")
 
 
 if __name__ == "__main__":

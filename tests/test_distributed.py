@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,7 +72,6 @@ def probe(tmp_path_factory) -> Path:
     runs += [
         {"name": "equivalence", "fixed_inputs": True,
          "argv": ["train", *TINY, *[a.format(out=base / "equivalence-two") for a in EQUIVALENCE]]},
-        {"name": "two-then-one", "argv": [*dcgan, "--steps", "2", "--out", str(base / "two-then-one")]},
         {"name": "one-then-two", "argv": ["train", "--quiet", "--resume", str(base / "one-then-two"), "--steps", "4"]},
         {"name": "straight", "argv": [*dcgan, "--steps", "4", "--out", str(base / "straight")]},
         {"name": "stopped", "argv": [*dcgan, "--steps", "2", "--out", str(base / "stopped")]},
@@ -83,8 +83,9 @@ def probe(tmp_path_factory) -> Path:
     launched = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
                                str(PROBE), str(plan)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert launched.returncode == 0, launched.stdout[-3000:] + launched.stderr[-3000:]
-    # One process after: it resumes what two ranks saved.
-    assert main(["train", "--quiet", "--resume", str(base / "two-then-one"), "--steps", "4"]) == 0
+    # One process after: it resumes what two ranks saved (the state at step 4 is kept for the comparison).
+    shutil.copy(base / "stopped" / "resume.pt", base / "stopped-resumed-at-4.pt")
+    assert main(["train", "--quiet", "--resume", str(base / "stopped"), "--steps", "6"]) == 0
     return base
 
 
@@ -124,9 +125,9 @@ def test_two_ranks_of_batch_b_take_the_step_one_process_takes_with_batch_2b(prob
 
 
 def test_a_two_rank_run_resumes_on_one_process(probe):
-    run = probe / "two-then-one"
-    assert json.loads((run / "status.json").read_text()) == {"status": "finished", "step": 4, "message": "finished 4 steps"}
-    assert [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
+    run = probe / "stopped"
+    assert json.loads((run / "status.json").read_text()) == {"status": "finished", "step": 6, "message": "finished 6 steps"}
+    assert [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3, 4, 5, 6]
     assert "world_size" not in load_resume_state(run / "resume.pt")  # saved by one process now
 
 
@@ -141,7 +142,7 @@ def test_a_one_process_run_resumes_on_two_ranks(probe):
 
 
 def test_resuming_on_the_same_world_size_reproduces_the_uninterrupted_run(probe):
-    straight, resumed = load_resume_state(probe / "straight" / "resume.pt"), load_resume_state(probe / "stopped" / "resume.pt")
+    straight, resumed = load_resume_state(probe / "straight" / "resume.pt"), load_resume_state(probe / "stopped-resumed-at-4.pt")
     assert straight["step"] == resumed["step"] == 4
     for name, tensor in straight["model"].items():
         assert torch.equal(tensor, resumed["model"][name]), name

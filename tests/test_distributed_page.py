@@ -24,23 +24,10 @@ def train_page(monkeypatch, tmp_path) -> AppTest:
     return at
 
 
-def test_the_process_count_goes_with_the_job_and_the_table_shows_it(train_page, tmp_path):
+def test_the_page_prints_one_torchrun_command_per_machine_and_starts_a_job_of_several_processes(train_page, tmp_path):
     at = train_page
     assert at.number_input(key="processes.dcgan").value == 1
-    at.number_input(key="processes.dcgan").set_value(2)
-    at.number_input(key="dcgan.steps").set_value(10)
-    at.button[0].click().run()
-    assert not at.exception, at.exception
-    assert at.success and "Started job" in at.success[0].value
-    (job,) = JobManager(tmp_path / "runs").list_jobs()
-    assert job.processes == 2 and job.status == "queued"
-    assert at.dataframe[0].value["processes"].iloc[0] == 2
-    help_text = at.number_input(key="processes.dcgan").help
-    assert "batch size below is per process" in help_text
-
-
-def test_the_page_prints_one_torchrun_command_per_machine(train_page):
-    at = train_page
+    assert "batch size below is per process" in at.number_input(key="processes.dcgan").help
     at.number_input(key="processes.dcgan").set_value(4)
     at.number_input(key="dcgan.batch_size").set_value(256)
     at.number_input(key="train.nodes").set_value(3)
@@ -54,3 +41,12 @@ def test_the_page_prints_one_torchrun_command_per_machine(train_page):
                                   "--nproc-per-node 4 -m gan_core train --variant dcgan --out runs/")
         assert "--batch-size 256" in command
     assert any("12 processes in all, each on batch size 256: 3072 images per step" in c.value for c in at.caption)
+    assert JobManager(tmp_path / "runs").list_jobs() == [], "showing commands starts nothing"
+
+    at.number_input(key="processes.dcgan").set_value(2)
+    next(button for button in at.button if button.label == "Start training").click().run()
+    assert not at.exception, at.exception
+    assert at.success and "Started job" in at.success[0].value
+    (job,) = JobManager(tmp_path / "runs").list_jobs()
+    assert job.processes == 2 and job.status == "queued" and job.config.batch_size == 256
+    assert at.dataframe[0].value["processes"].iloc[0] == 2
