@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_core.config import FieldRule, saved_config_from_dict
+from gan_core.config import FieldRule, TrainConfig, saved_config_from_dict
 from gan_core.errors import ConfigError, GanStudioError
 
 # Kept in step with gan_core.judge.JUDGED_DATASETS (not imported from there: it would load torch for --help).
@@ -35,6 +35,27 @@ def train_flags() -> dict[str, tuple[FieldRule, list[str]]]:
         for name in sorted(spec.reads - set(NOT_FLAGS)):
             flags.setdefault(name, (spec.rule(name), []))[1].append(spec.name)
     return dict(sorted(flags.items()))
+
+
+def train_arguments(config: TrainConfig, out: str) -> list[str]:
+    """`python -m gan_core train` arguments that reproduce `config`: its variant, dataset, and every setting it
+    reads whose value differs from the variant's default (so a command stays short and readable).
+
+    The inverse of `_train`'s flag parsing, for the Train page's torchrun commands. Settings kept in `extra`
+    that no flag names cannot be given this way and are left out.
+    """
+    from gan_core.registry import get_variant
+
+    spec = get_variant(config.variant)
+    base = spec.default_config(dataset=config.dataset)
+    arguments = ["train", "--variant", config.variant, "--out", out]
+    if config.dataset != spec.default_config().dataset:
+        arguments += ["--dataset", config.dataset]
+    for name in sorted(spec.reads - set(NOT_FLAGS) - {"dataset"}):
+        value, default = spec.value(config, name), spec.value(base, name)
+        if value != default and value is not None:
+            arguments += [f"--{name.replace('_', '-')}", str(value).lower() if isinstance(value, bool) else str(value)]
+    return arguments
 
 
 def _flag_help(rule: FieldRule, readers: list[str], all_variants: int) -> str:
@@ -109,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
 def _train(args: argparse.Namespace) -> int:
     from gan_core.registry import get_variant
     from gan_core.training import train
+    from gan_core.training.distributed import World, check_can_distribute, torchrun_world_size
     from gan_core.training.preflight import check_before_start
     from gan_core.training.progress import ProgressBar
     from gan_core.training.run_files import RunFiles
@@ -141,9 +163,17 @@ def _train(args: argparse.Namespace) -> int:
         config = spec.default_config(**user)
         check_before_start(config)
         run_dir, resume = args.out, False
-    callbacks = [] if args.quiet else [ProgressBar()]
-    result = train(config, run_dir, callbacks, resume=resume)
-    print(json.dumps({"status": result.status, "step": result.step, "message": result.message, "run_dir": str(run_dir)}))
+    # Under torchrun every rank runs this same command; rank 0 alone shows progress and prints the result.
+    check_can_distribute(get_variant(config.variant), torchrun_world_size())
+    world = World.from_environment(config.device)
+    try:
+        callbacks = [] if args.quiet or not world.is_main else [ProgressBar()]
+        result = train(config, run_dir, callbacks, resume=resume, world=world)
+    finally:
+        world.close()
+    if world.is_main:
+        print(json.dumps({"status": result.status, "step": result.step, "message": result.message,
+                          "run_dir": str(run_dir)}))
     return 0 if result.status == "finished" else 1
 
 

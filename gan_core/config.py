@@ -80,6 +80,8 @@ class TrainConfig:
     chroma_downsample: int = 1
     cycle_weight: float = 10.0
     identity_weight: float = 0.5
+    # Several processes (torchrun): batch norm over the global batch instead of each process's own (CUDA only).
+    sync_batch_norm: bool = False
     # Bookkeeping.
     log_every: int = 10
     sample_every: int = 200
@@ -110,7 +112,7 @@ class SettingGroup:
 
 ALWAYS_READ = ("variant", "dataset", "data_root", "extra")
 """Fields every variant reads that no form group shows: the form asks for them in its own way."""
-BASICS = SettingGroup("Basics", ("steps", "batch_size", "image_size", "seed", "device", "precision"))
+BASICS = SettingGroup("Basics", ("steps", "batch_size", "image_size", "seed", "device", "precision", "sync_batch_norm"))
 LOGGING = SettingGroup("Logging", ("log_every", "sample_every", "checkpoint_every", "refresh_seconds"))
 
 
@@ -159,7 +161,7 @@ FIELD_RULES: dict[str, FieldRule] = {
     "data_root": FieldRule(str, help="folder for downloaded or user datasets"),
     "image_size": FieldRule(int, 8, 512, help="side of the square training images"),
     "steps": FieldRule(int, 1, 10_000_000, help="generator updates"),
-    "batch_size": FieldRule(int, 1, 4096),
+    "batch_size": FieldRule(int, 1, 4096, help="per process: several processes train on batch_size × processes"),
     "seed": FieldRule(int, 0, 2**31 - 1),
     "device": FieldRule(str, choices=DEVICE_CHOICES),
     "precision": FieldRule(str, choices=PRECISION_CHOICES, help="bf16 mixed precision where the device has native "
@@ -194,6 +196,8 @@ FIELD_RULES: dict[str, FieldRule] = {
                                    "at 1/k resolution and upsample it smoothly (1: full resolution)"),
     "cycle_weight": FieldRule(float, 0.0, 1000.0, help="CycleGAN: weight of each cycle-consistency L1 term"),
     "identity_weight": FieldRule(float, 0.0, 10.0, help="CycleGAN: identity loss, as a fraction of the cycle weight"),
+    "sync_batch_norm": FieldRule(bool, help="with several GPU processes: batch-norm statistics over the global "
+                                 "batch (SyncBatchNorm); off: each process's own batch, as one GPU would"),
     "log_every": FieldRule(int, 1, 100_000),
     "sample_every": FieldRule(int, 1, 10_000_000),
     "checkpoint_every": FieldRule(int, 1, 10_000_000),

@@ -46,6 +46,10 @@ class VariantSpec:
     page: str = "/train"  # the page that shows a trained model best
     discriminator: str = "discriminator"  # what its paper calls the second player ("critic" for WGANs), for charts
     preview_columns: tuple[str, ...] = ()  # what each column of its preview grid shows, where the columns differ
+    # It may train as several processes (torchrun; `gan_core.training.distributed`). A variant whose step cannot
+    # be split over ranks sets False and says why in `single_process_reason`; the form and CLI then refuse >1.
+    distributed: bool = True
+    single_process_reason: str = ""
 
     @property
     def setting_groups(self) -> tuple[SettingGroup, ...]:

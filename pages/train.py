@@ -24,8 +24,11 @@ from gan_core.app.jobs import (
     live_preview_step,
     unpack_dataset_zip,
 )
+from gan_core.cli import train_arguments
 from gan_core.errors import GanStudioError
 from gan_core.registry import variants
+from gan_core.training.distributed import torchrun_command
+from gan_core.training.jobs import MAX_PROCESSES
 from views.samples import show_sample
 
 run_inside_app()
@@ -167,6 +170,14 @@ with st.form("new_job", enter_to_submit=False):  # Enter in a number field must 
                                   f"empty: {download_root()} (or $GAN_STUDIO_DATA), shared with the command line")
     default_name = jobs.unused_name(f"{spec.name} on {dataset}")
     name = st.text_input("Job name", value=default_name, key=f"job_name.{default_name}")
+    processes = st.number_input(
+        "Processes / GPUs", min_value=1, max_value=MAX_PROCESSES, step=1, key=f"processes.{form_key}",
+        value=source_job.processes if source_job is not None and source_job.variant == variant else 1,
+        disabled=not spec.distributed,
+        help=("1 trains as one process. More starts torchrun on this machine, one process per GPU (NCCL), or "
+              "CPU processes (Gloo; no faster on a few cores, see BENCHMARKS.md). The batch size below is per "
+              "process: N processes learn from N × batch size images per step." if spec.distributed else
+              f"{spec.title} trains as one process only: {spec.single_process_reason}"))
     values = {}
     for group in spec.setting_groups:  # only the settings this variant reads
         with st.expander(group.title, expanded=group.title == "Basics" or error_field in group.fields):
@@ -178,12 +189,34 @@ with st.form("new_job", enter_to_submit=False):  # Enter in a number field must 
                     if field == error_field:
                         st.error(error_message)
     submitted = st.form_submit_button("Start training", type="primary")
+    with st.expander("Several machines: the torchrun command for each"):
+        st.caption("Each machine runs the command below with its own node rank; the first machine (node rank 0) "
+                   "writes the run folder. Every machine needs GAN Studio and the dataset; resuming needs the run "
+                   "folder on each (a shared file system). The processes above are per machine.")
+        machine_columns = st.columns(2)
+        nodes = machine_columns[0].number_input("Machines", min_value=1, max_value=64, value=2, step=1,
+                                                key="train.nodes")
+        master = machine_columns[1].text_input("First machine's address", value="FIRST_NODE_ADDRESS",
+                                               key="train.master", help="its host name or IP, reachable from the others")
+        show_commands = st.form_submit_button("Show the commands", disabled=not spec.distributed)
+
+if show_commands:
+    try:
+        config = spec.with_settings(defaults, **values, data_root=data_root or None)
+        arguments = train_arguments(config.replace(refresh_seconds=0.0), f"runs/{name.replace(' ', '_')}")
+        for node in range(int(nodes)):
+            st.code(torchrun_command(int(processes), arguments, nodes=int(nodes), node_rank=node, master=master),
+                    language="bash")
+        st.caption(f"{int(nodes) * int(processes)} processes in all, each on batch size {config.batch_size}: "
+                   f"{int(nodes) * int(processes) * config.batch_size} images per step.")
+    except GanStudioError as error:
+        st.error(str(error))
 
 if submitted:
     try:
         config = spec.with_settings(defaults, **values, data_root=data_root or None)
         check_before_start(config)  # a size the networks cannot take, a missing folder: said now, not by a failed job
-        job_id = jobs.submit(config, name=name, session=st.session_state.get("session_id"))
+        job_id = jobs.submit(config, name=name, session=st.session_state.get("session_id"), processes=int(processes))
         jobs.refresh()
         st.session_state["selected_job"] = job_id
         st.session_state[SCROLL_TO_JOB] = True
@@ -270,7 +303,8 @@ def jobs_panel() -> None:
         return
     st.dataframe(
         [{"name": job.name, "variant": job.variant, "status": job.status, "progress": job.progress,
-          "step": f"{job.step}/{job.total_steps}", "images/s": "—" if job.images_per_s is None else f"{job.images_per_s:,.0f}",
+          "step": f"{job.step}/{job.total_steps}",
+          "processes": job.processes, "images/s": "—" if job.images_per_s is None else f"{job.images_per_s:,.0f}",
           "ETA": format_seconds(job.eta_s) if job.status == "running" else "—", "message": job.message}
          for job in all_jobs],
         column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0),

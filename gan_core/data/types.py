@@ -57,6 +57,8 @@ class BatchSampler:
 
     It uses the global torch RNG of the device's generator so that a run's RNG state (saved with
     the checkpoint) fully decides the batches that come next: resuming continues the same sequence.
+    Under torchrun every rank seeds that RNG differently (`gan_core.training.distributed.World.seed`), so the
+    ranks' batches together are batch_size × processes independent draws, with no index sharding needed.
     """
 
     def __init__(self, dataset: ImageDataset, batch_size: int, device: torch.device) -> None:

@@ -5,6 +5,9 @@ The app (or a CLI, or a test) submits a config; `refresh()` starts queued jobs a
 `interrupted`. Workers write their progress and metrics into `runs_dir/jobs.sqlite3` (WAL mode, so a
 reader never blocks the writer), and each job's files live in `runs_dir/<job id>/`. Killing the app or
 a worker loses nothing: an interrupted job resumes from its last checkpoint.
+
+A job of several `processes` is one torchrun group on this machine (`gan_core.training.torchrun_job`): its
+supervisor is the job's process, so the queue, cancel, resume and the log work as for one process.
 """
 
 from __future__ import annotations
@@ -58,7 +61,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     pid INTEGER,
     pid_start TEXT,
     device TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    processes INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS metrics (
     job_id TEXT NOT NULL,
@@ -68,6 +72,10 @@ CREATE TABLE IF NOT EXISTS metrics (
 );
 CREATE INDEX IF NOT EXISTS metrics_by_job ON metrics (job_id, step);
 """
+ADDED_COLUMNS = {"processes": "INTEGER NOT NULL DEFAULT 1"}
+"""Columns added after job stores were first written; an older store gets them with their default."""
+MAX_PROCESSES = 64
+"""Processes one job may start on this machine (one per GPU; on the CPU, see BENCHMARKS.md first)."""
 
 
 @dataclass
@@ -94,6 +102,7 @@ class Job:
     pid_start: str | None
     device: str | None
     cancel_requested: int
+    processes: int = 1  # torchrun ranks on this machine; batch_size is per process
 
     @cached_property
     def config(self) -> TrainConfig:
@@ -145,6 +154,10 @@ class JobManager:
         self.db_path = self.runs_dir / DB_FILE
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            present = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+            for column, declaration in ADDED_COLUMNS.items():
+                if column not in present:
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {declaration}")
 
     # --- storage ------------------------------------------------------------------------
     @contextmanager
@@ -256,8 +269,18 @@ class JobManager:
         return "\n".join([line for line in readable if line.strip()][-lines:])
 
     # --- commands -----------------------------------------------------------------------
-    def submit(self, config: TrainConfig, name: str | None = None, session: str | None = None) -> str:
-        """Queue a job (a `TrainConfig` is valid by construction); returns its id. Call `refresh()` to start it."""
+    def submit(self, config: TrainConfig, name: str | None = None, session: str | None = None, processes: int = 1) -> str:
+        """Queue a job (a `TrainConfig` is valid by construction); returns its id. Call `refresh()` to start it.
+
+        `processes` > 1 trains it as that many torchrun ranks on this machine, each on batch_size images per step.
+        """
+        from gan_core.registry import get_variant
+        from gan_core.training.distributed import check_can_distribute, check_sync_batch_norm
+
+        if isinstance(processes, bool) or not isinstance(processes, int) or not 1 <= processes <= MAX_PROCESSES:
+            raise GanStudioError(f"processes must be an integer from 1 to {MAX_PROCESSES}; got {processes!r}")
+        check_can_distribute(get_variant(config.variant), processes)
+        check_sync_batch_norm(config, processes)
         job_id = time.strftime("%Y%m%d-%H%M%S") + f"-{config.variant}-{secrets.token_hex(3)}"
         with self._transaction() as db:  # count and insert together, so two tabs cannot both slip under the limit
             if self.jobs_per_session is not None and session is not None:
@@ -268,9 +291,9 @@ class JobManager:
                                          "server allows; wait for one to finish or cancel one")
             db.execute(
                 "INSERT INTO jobs (id, name, session, variant, dataset, config_json, status, total_steps, created,"
-                " message) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, 'waiting for a free slot')",
+                " message, processes) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, 'waiting for a free slot', ?)",
                 (job_id, name or f"{config.variant} on {config.dataset}", session, config.variant, config.dataset,
-                 config.to_json(), config.steps, time.time()),
+                 config.to_json(), config.steps, time.time(), processes),
             )
         return job_id
 
@@ -306,7 +329,8 @@ class JobManager:
         run_dir = self.run_dir(job_id)
         run_dir.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "gan_core.training.worker", "--runs-dir", str(self.runs_dir),
-                   "--job-id", job_id, "--max-concurrent", str(self.max_concurrent)]
+                   "--job-id", job_id, "--max-concurrent", str(self.max_concurrent),
+                   "--processes", str(self.get(job_id).processes)]
         python_path = [_package_root(), os.environ.get("PYTHONPATH")]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, python_path))}
         with open(run_dir / LOG_FILE, "a") as log:
@@ -374,6 +398,14 @@ class JobManager:
         """On resume, rows after the checkpoint are logged again; drop the old ones."""
         with self._connect() as db:
             db.execute("DELETE FROM metrics WHERE job_id = ? AND step > ?", (job_id, step))
+
+    def fail_if_running(self, job_id: str, message: str) -> bool:
+        """Record a failure unless the job already ended (a torchrun job's supervisor, after its ranks are gone:
+        rank 0 may have recorded the ending itself)."""
+        with self._connect() as db:
+            changed = db.execute("UPDATE jobs SET status = 'failed', message = ?, finished = ?, eta_s = NULL"
+                                 " WHERE id = ? AND status = 'running'", (message, time.time(), job_id)).rowcount
+        return changed == 1
 
     def cancel_requested(self, job_id: str) -> bool:
         with self._connect() as db:

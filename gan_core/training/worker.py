@@ -3,6 +3,10 @@
 It runs the generic Trainer with a callback that mirrors progress into the job store, turns every way
 a run can end into a job status with a message a user can act on, and at exit starts the next queued
 job, so the queue drains even with no app open.
+
+A job of several processes starts this module once as its supervisor (`--processes N`), which runs
+`torchrun --standalone` over this same module (`gan_core.training.torchrun_job`). Each rank then trains;
+rank 0 alone reports progress and how the run ended; when a rank fails, the supervisor records why.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import torch
 
 from gan_core.data.catalogue import dataset_entry
 from gan_core.errors import GanStudioError
+from gan_core.training.distributed import World, inside_torchrun
 from gan_core.training.jobs import JobManager, process_start_time
 from gan_core.training.run_files import RunFiles
 from gan_core.training.trainer import Callback, RunResult, Trainer
@@ -36,7 +41,7 @@ class JobCallback(Callback):
 
     def on_start(self, trainer: Trainer) -> None:
         c = trainer.config
-        self.steps_per_image = 1.0 / (c.batch_size * c.n_critic)
+        self.steps_per_image = 1.0 / (c.batch_size * c.n_critic * trainer.world.size)
         self.total_steps = c.steps
         self.jobs.drop_metrics_after(self.job_id, trainer.step)
         self.jobs.update(self.job_id, device=trainer.device_name, step=trainer.step,
@@ -76,25 +81,39 @@ def loading_message(dataset: str) -> str:
 def run_job(runs_dir: Path, job_id: str) -> str:
     """Train the job to its end and record how it ended; returns the final status."""
     jobs = JobManager(runs_dir)
-    pid = os.getpid()
-    jobs.update(job_id, pid=pid, pid_start=process_start_time(pid))
+    if not inside_torchrun():  # a rank's supervisor recorded itself as the job's process
+        pid = os.getpid()
+        jobs.update(job_id, pid=pid, pid_start=process_start_time(pid))
     result: RunResult | None = None
+    world = World()
     try:
         job = jobs.get(job_id)
-        jobs.update(job_id, message=loading_message(job.config.dataset))
+        world = World.from_environment(job.config.device)
+        if world.is_main:
+            jobs.update(job_id, message=loading_message(job.config.dataset))
         files = RunFiles(jobs.run_dir(job_id))
-        trainer = Trainer(job.config, files.root, [JobCallback(jobs, job_id)])
+        callbacks = [JobCallback(jobs, job_id)] if world.is_main else []
+        trainer = Trainer(job.config, files.root, callbacks, world=world)
         result = trainer.run(resume=files.resume.is_file())
         status, message, step = result.status, result.message, result.step
     except BaseException as error:  # every ending becomes a status; the traceback goes to log.txt
         traceback.print_exc()
         status, message = "failed", describe_failure(error)
         step = None
-    values = {"status": status, "message": message, "finished": time.time(), "eta_s": None}
-    if step is not None:
-        values["step"] = step
-    jobs.update(job_id, **values)
-    print(f"job {job_id}: {status}: {message}", flush=True)
+    finally:
+        world.close()
+    if world.distributed and status == "failed" and step is None:
+        # When one rank fails the others fail too, only because it is gone; which came first is the
+        # supervisor's to tell (from torchrun's summary), with this line as the failed rank's own words.
+        print(f"job {job_id}: rank {world.rank} failed: {message}", flush=True)
+        return status
+    if world.is_main:
+        values = {"status": status, "message": message, "finished": time.time(), "eta_s": None}
+        if step is not None:
+            values["step"] = step
+        jobs.update(job_id, **values)
+    if world.is_main:
+        print(f"job {job_id}: {status}: {message}", flush=True)
     return status
 
 
@@ -103,10 +122,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs-dir", type=Path, required=True)
     parser.add_argument("--job-id", required=True)
     parser.add_argument("--max-concurrent", type=int, default=1, help="jobs the queue may run at once")
+    parser.add_argument("--processes", type=int, default=1, help="train as this many torchrun processes")
     args = parser.parse_args(argv)
-    # Leave the app (and the machine's other work) a share of the CPU.
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-    status = run_job(args.runs_dir, args.job_id)
+    if args.processes > 1 and not inside_torchrun():
+        from gan_core.training.torchrun_job import supervise
+
+        status = supervise(args.runs_dir, args.job_id, args.processes)
+    else:
+        # Leave the app (and the machine's other work) a share of the CPU, split between the ranks.
+        ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+        torch.set_num_threads(max(1, ((os.cpu_count() or 2) - 1) // ranks))
+        status = run_job(args.runs_dir, args.job_id)
+        if inside_torchrun():  # the supervisor starts the next job when every rank has ended
+            return 0 if status in ("finished", "cancelled") else 1
     JobManager(args.runs_dir, args.max_concurrent).refresh()
     return 0 if status in ("finished", "cancelled") else 1
 
