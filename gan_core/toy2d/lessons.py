@@ -29,25 +29,26 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("Free play: the defaults", "A ring of 8 with the minimax loss and decaying learning rates: every mode "
            "is found within about 16 seconds of play. Change anything and watch what breaks."),
     Lesson("Mode collapse", "A 5×5 grid, the non-saturating loss, constant learning rates, 2,000 steps: the purple "
-           "points gather on a few modes and slide between them instead of covering all 25; watch \"Modes "
-           "captured\" stay low.",
+           "points gather on a few modes instead of covering all 25; watch \"Modes captured\" stay low (2, 3 and 8 "
+           "of 25 in three seeds).",
            {"target": "grid25", "objective": "nonsaturating", "budget": 2000, "lr_decay_start": 1.0}),
     Lesson("The cure for the grid: time and decaying rates", "The same grid with the minimax loss, 10,000 steps and "
-           "learning rates falling to 0 over the last 40%: the samples reach every mode, then the decay sharpens "
-           "each one.", {"target": "grid25", "objective": "minimax"}),
+           "learning rates falling to 0 over the last 40%: the samples reach every mode (25 of 25 in five of five "
+           "seeds), and the decay sharpens each one at the end.", {"target": "grid25", "objective": "minimax"}),
     Lesson("A discriminator that is too strong", "Five D steps per G step at 50 times G's learning rate, with the "
-           "original minimax loss: D separates real from fake almost at once, its loss falls to nearly 0, and "
-           "the gradient it gives G (the lines from the purple points) is too weak to pull the samples onto the "
-           "ring.", {"objective": "minimax", "d_steps": 5, "lr_d": 5e-3, "lr_g": 1e-4, "budget": 2000,
-                     "lr_decay_start": 1.0}),
+           "original minimax loss: D tells real from fake almost at once, and the gradient it gives G (the lines "
+           "from the purple points) is too weak to pull the samples onto the ring (0, 1 and 0 of 8 modes in "
+           "three seeds).", {"objective": "minimax", "d_steps": 5, "lr_d": 5e-3, "lr_g": 1e-4, "budget": 2000,
+                              "lr_decay_start": 1.0}),
     Lesson("The non-saturating loss against a strong D", "The same over-strong discriminator, but G maximises "
-           "log D(G(z)) instead of minimising log(1 − D(G(z))): its gradient does not vanish when D is sure, "
-           "so compare how far the samples get in the same 2,000 steps.",
+           "log D(G(z)) instead of minimising log(1 − D(G(z))): its gradient does not vanish, so the samples do "
+           "reach the data (97% near a mode, against 32% above), but all on one mode: a stronger gradient is no "
+           "cure for collapse.",
            {"objective": "nonsaturating", "d_steps": 5, "lr_d": 5e-3, "lr_g": 1e-4, "budget": 2000,
             "lr_decay_start": 1.0}),
     Lesson("Weight clipping starves the critic", "WGAN with its weights clipped to ±0.01: the critic can only "
-           "draw a nearly flat surface (the background barely changes), so the samples crawl and most modes "
-           "stay empty.", {"objective": "wgan_clip", "budget": 5000}),
+           "draw a nearly flat surface, so the samples crawl and most modes stay empty (1.8 of 8 on average, "
+           "5% of samples near a mode).", {"objective": "wgan_clip", "budget": 5000}),
     Lesson("The gradient penalty instead", "WGAN-GP on the same ring: the critic's surface has slopes again "
-           "and the samples reach the modes.", {"objective": "wgan_gp", "budget": 5000}),
+           "and the samples reach every mode (8 of 8 in five of five seeds).", {"objective": "wgan_gp", "budget": 5000}),
 )
