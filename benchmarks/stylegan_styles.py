@@ -8,6 +8,7 @@ stored noise, as the Style page draws by default:
 2. Fine styles change the stroke, not the digit: only the finest layers (32²) from B; the share that keeps A's
    digit, and whether the ink mass (mean brightness: thicker or longer strokes hold more ink) moves from A's
    towards B's: the share of pairs that move towards B, and the median fraction of the A→B gap covered.
+   Beside the overall share: the pairs whose digits differ, and those whose A the judge is sure of (p ≥ 0.9).
    Every other band split is measured too, for comparison.
 3. The truncation curve: ψ from 1 to 0, the judge's mean confidence, the confident share, the intra-class
    diversity (generated over real), the smallest class share and the Fréchet distance.
@@ -72,7 +73,9 @@ def mixing_measurements(model, judge, pairs: int, seed: int) -> dict[str, dict]:
     w_b = mapped(model, latents(model, pairs, seed + 1))
     whole = lambda w: synthesize(model, broadcast(w, generator.num_ws))  # noqa: E731
     images_a, images_b = in_batches(whole, w_a), in_batches(whole, w_b)
-    digit_a, _ = judge.predict(images_a)
+    digit_a, features_a = judge.predict(images_a)
+    with torch.inference_mode():
+        sure_of_a = judge.net.classifier(features_a.float()).softmax(1).max(1).values >= 0.9
     digit_b, _ = judge.predict(images_b)
     ink_a, ink_b = ink_mass(images_a), ink_mass(images_b)
     results = {}
@@ -86,6 +89,8 @@ def mixing_measurements(model, judge, pairs: int, seed: int) -> dict[str, dict]:
         results[name] = {
             "layers_from_b": sorted(layers.from_b),
             "keeps_a_digit": round(float((digit == digit_a).float().mean()), 4),
+            "keeps_a_digit_where_judge_is_sure_of_a": round(float((digit == digit_a)[sure_of_a].float().mean()), 4),
+            "pairs_where_judge_is_sure_of_a": int(sure_of_a.sum()),
             "takes_b_digit": round(float((digit == digit_b).float().mean()), 4),
             "pairs_of_different_digits": int((digit_a != digit_b).sum()),
             "keeps_a_digit_where_a_and_b_differ": round(float((digit == digit_a)[digit_a != digit_b].float().mean()), 4),
@@ -130,6 +135,7 @@ def frechet_side_by_side(paths: dict[str, Path], judge, reference: DigitsReferen
             "frechet_median": statistics.median(run["frechet_distance"] for run in runs),
             "diversity_median": statistics.median(run["intra_class_diversity"] for run in runs),
             "confident_share_median": statistics.median(run["confident_share"] for run in runs),
+            "smallest_class_share_median": statistics.median(run["class_coverage"]["min_share"] for run in runs),
             "frechet_real_vs_real": runs[0]["frechet_real_vs_real"],
         }
     return table
@@ -170,12 +176,13 @@ def main() -> None:
 def print_tables(result: dict) -> None:
     print(f"\n{result['checkpoint']} (step {result['step']}), {result['pairs']} A/B pairs, sampling seed {result['seed']}, "
           "the model's stored noise\n")
-    print("| layers from B | w indices | judge keeps A's digit | (where A, B differ) | takes B's digit | ink moves towards B "
-          "| median share of ink gap |")
-    print("|---|---|---|---|---|---|---|")
+    print("| layers from B | w indices | judge keeps A's digit | (where A, B differ) | (where the judge is sure of A) "
+          "| takes B's digit | ink moves towards B | median share of ink gap |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, row in result["mixing"].items():
         print(f"| {name} | {row['layers_from_b']} | {row['keeps_a_digit']:.3f} | "
               f"{row['keeps_a_digit_where_a_and_b_differ']:.3f} ({row['pairs_of_different_digits']}) | "
+              f"{row['keeps_a_digit_where_judge_is_sure_of_a']:.3f} ({row['pairs_where_judge_is_sure_of_a']}) | "
               f"{row['takes_b_digit']:.3f} | {row['ink_moves_towards_b']:.3f} ({row['pairs_with_an_ink_gap']}) | "
               f"{row['median_share_of_ink_gap_covered']:.3f} |")
     print(f"\nTruncation, {result['samples']} samples per ψ\n")
@@ -187,12 +194,13 @@ def print_tables(result: dict) -> None:
               f"{row['frechet_distance']:.2f} |")
     print(f"\nFréchet distance in judge features, {result['frechet_samples']} samples per sampling seed "
           f"{result['frechet_seeds']}, against the {result['reference_digits']} held-out digits\n")
-    print("| model | step | Fréchet per seed | median | diversity (median) | confident share (median) | real vs real |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | step | Fréchet per seed | median | diversity (median) | confident share (median) "
+          "| smallest class share (median) | real vs real |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, row in result["frechet"].items():
         print(f"| {name} | {row['step']} | {', '.join(f'{v:.2f}' for v in row['frechet_by_seed'])} | "
               f"**{row['frechet_median']:.2f}** | {row['diversity_median']:.3f} | {row['confident_share_median']:.3f} | "
-              f"{row['frechet_real_vs_real']:.2f} |")
+              f"{row['smallest_class_share_median']:.3f} | {row['frechet_real_vs_real']:.2f} |")
     print(f"\n{result['seconds']} s")
 
 
