@@ -159,6 +159,6 @@ SPEC = VariantSpec(
     # StyleGAN2's Adam (lr 0.0025, β = (0, 0.99)); z and w of 64 dimensions and width 16 (64 channels at 4²-8²,
     # 32 at 16², 16 at 32²) instead of 512, so it trains on a shared CPU core.
     defaults={"lr_g": 0.0025, "lr_d": 0.0025, "beta1": 0.0, "beta2": 0.99, "ema_decay": 0.998,
-              "noise_dim": 64, "width": 16, "batch_size": 32, "steps": 3000},
+              "noise_dim": 64, "width": 16, "batch_size": 32, "steps": 2000},
     page="/style",
 )
