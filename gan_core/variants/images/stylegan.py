@@ -146,7 +146,8 @@ SPEC = VariantSpec(
             "noise, style mixing and truncation towards the mean w.",
     objective=r"\begin{aligned}&\max_D \; \mathbb{E}_x[\log D(x)] + \mathbb{E}_z[\log(1 - D(G(z)))]\\"
               r"&\qquad - \tfrac{\gamma}{2}\,\mathbb{E}_x\|\nabla_x D(x)\|^2\\"
-              r"&G \text{ minimises } -\log D(G(z)),\; G(z) = g(w_1, \dots, w_L),\; w = f(z)\end{aligned}",
+              r"&G \text{ minimises } -\log D(G(z))\\"
+              r"&G(z) = g(w_1, \dots, w_L),\; w = f(z)\end{aligned}",
     paper="Karras, Laine & Aila, 2019 — A Style-Based Generator Architecture for GANs (StyleGAN2's "
           "modulated convolution, Karras et al. 2020)",
     settings=(
