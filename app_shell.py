@@ -29,6 +29,7 @@ SECTIONS = {
     "Explore models": [
         ("pages/infogan.py", "InfoGAN codes", ":material/tune:", "infogan"),
         ("pages/conditional.py", "Conditional", ":material/label:", "conditional"),
+        ("pages/style.py", "Style", ":material/style:", "style"),
     ],
     "Translate": [
         ("pages/translate.py", "Translate", ":material/swap_horiz:", "translate"),

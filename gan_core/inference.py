@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 
 from gan_core.checkpoints import LoadedGenerator
-from gan_core.errors import ConfigError
+from gan_core.errors import CheckpointError, ConfigError
 from gan_core.latent import LatentLayout
 
 
@@ -32,6 +32,13 @@ def _check_choices(
     if continuous is not None:
         if len(continuous) != layout.continuous:
             raise ConfigError(f"this model has {layout.continuous} continuous codes; got {len(continuous)} values")
+
+
+def require_conditional(model: LoadedGenerator) -> None:
+    """A CheckpointError unless the generator takes a class label (a StyleGAN or DCGAN checkpoint does not)."""
+    if model.layout is None or not model.layout.num_labels:
+        raise CheckpointError(f"{model.path.name} is a {model.variant} checkpoint, which is not class-conditional; "
+                              "conditional generation needs a generator that takes a class label (CGAN, ACGAN)")
 
 
 @torch.inference_mode()

@@ -1,4 +1,4 @@
-"""One real browser over the real server: start a job and watch its curves grow; move an InfoGAN slider.
+"""One real browser over the real server: start a job and watch its curves grow; move an InfoGAN slider and ψ on /style.
 
 Runs Debian's chromium through Playwright (never a downloaded browser); the server and the browser come from
 benchmarks/browser_session.py, shared with benchmarks/app_latency.py. Every wait is bounded and the server
@@ -61,6 +61,13 @@ def server(tmp_path_factory, digits16):
         run_dir = tmp_path_factory.mktemp("infogan")
         Trainer(config_for("infogan", **{**TINY, "steps": 40}), run_dir, dataset=digits16).run()
         shutil.copy(run_dir / "generator.safetensors", checkpoints / "infogan-mnist.safetensors")
+    shipped_style = session.REPO / "checkpoints" / "stylegan-mnist.safetensors"
+    if shipped_style.is_file():
+        shutil.copy(shipped_style, checkpoints / "stylegan-mnist.safetensors")
+    else:
+        style_dir = tmp_path_factory.mktemp("stylegan")
+        Trainer(config_for("stylegan", **{**TINY, "steps": 4}), style_dir, dataset=digits16).run()
+        shutil.copy(style_dir / "generator.safetensors", checkpoints / "stylegan-mnist.safetensors")
     translator_dir = tmp_path_factory.mktemp("pix2pix")
     Trainer(config_for("pix2pix", **TINY_TRANSLATOR), translator_dir, dataset=tiny_pairs()).run()
     shutil.copy(translator_dir / "generator.safetensors", checkpoints / "pix2pix-tiny.safetensors")
@@ -150,6 +157,22 @@ def test_infogan_slider_changes_the_image(server, browser):
     for _ in range(10):
         slider.press("ArrowRight")
     wait_until(lambda: image.get_attribute("src") != before, 30, "the image to change after moving the slider")
+    page.close()
+
+
+def test_style_page_redraws_the_mixing_grid_when_psi_moves(server, browser):
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/style")
+    grid = page.locator("[data-testid='stImage'] img").first  # the style-mixing grid
+    grid.wait_for()
+    page.get_by_text("Download the grid (PNG)").wait_for()
+    before = grid.get_attribute("src")
+    psi = page.get_by_role("slider").nth(0)  # the first slider of the page: truncation ψ (bands are a multiselect)
+    psi.focus()
+    for _ in range(6):
+        psi.press("ArrowLeft")
+    wait_until(lambda: grid.get_attribute("src") != before, 60, "the grid to be redrawn after moving ψ")
     page.close()
 
 
