@@ -2,7 +2,8 @@
 
 SimGAN starts from a simulator whose images come with free labels but do not look real. Ours renders each digit
 once per font into a bank of 64×64 glyphs (PIL, a few hundred renders), then makes any number of varied digits
-with batched tensor operations only: stroke thickness (grey-scale dilation or erosion), rotation, shear and
+with batched tensor operations only: stroke width (the font's own width, grown or thinned towards a chosen width
+by grey-scale dilation or erosion), rotation, shear and
 width (one affine resampling), then MNIST's normalisation: the ink's bounding box scaled to a box of about
 20 pixels inside 28×28, and the centre of mass moved to the centre of the field (LeCun et al.'s description
 of MNIST), with a small random offset. Every random choice comes from a `torch.Generator` seeded by the caller,
@@ -42,8 +43,11 @@ PILLOW_DEFAULT = "Pillow default (Aileron)"
 SYSTEM_FONT_DIRS = (Path("/usr/share/fonts"),)
 SKIPPED_FONT_WORDS = ("LastResort", "Siz", "NonUni", "cmex", "cmsy", "MathTeX", "ExtraLight")
 """Files that hold symbols rather than digits, or strokes too thin to survive 28 px."""
-THICKNESS_LEVELS = (-1, 0, 1, 2)
-"""Stroke change in bank pixels (64-px canvas; about 0.4 px of a 28-px digit each): erosion at -1, dilation above."""
+THICKNESS_LEVELS = (-1, 0, 1, 2, 3)
+"""Bank versions of each glyph: one 3×3 erosion (-1), as drawn (0), or 1-3 dilations; a stroke width between two
+levels blends their neighbours, so widths are continuous."""
+BANK_TO_FIELD = 0.69
+"""About how many 28-px field pixels one bank pixel becomes (a 29-px tall glyph fitted to a 20-px box)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class StyleRanges:
     width_scale: tuple[float, float] = (0.8, 1.15)
     box: tuple[float, float] = (18.5, 20.5)  # side of the ink's longest dimension in the 28-px field
     offset: float = 1.0  # pixels of random shift of the centre of mass
+    stroke: tuple[float, float] = (2.0, 3.8)  # field pixels; MNIST's 10th-90th percentiles are 2.2 and 3.8
 
 
 @dataclass
@@ -66,7 +71,7 @@ class DigitStyles:
     rotation: torch.Tensor  # degrees, anticlockwise
     shear: torch.Tensor  # horizontal shear factor
     width_scale: torch.Tensor
-    thickness: torch.Tensor  # int64 index into THICKNESS_LEVELS
+    stroke: torch.Tensor  # wanted stroke width in field pixels (MNIST's median is about 2.8)
     box: torch.Tensor  # pixels
     offset_x: torch.Tensor
     offset_y: torch.Tensor
@@ -76,17 +81,15 @@ class DigitStyles:
 
     @classmethod
     def fixed(cls, digit: int, font: int, rotation: float = 0.0, shear: float = 0.0, width_scale: float = 1.0,
-              thickness: int = 0, box: float = 20.0, count: int = 1) -> DigitStyles:
-        """`count` copies of one chosen style (what a person picks on the Refine page); thickness is a level."""
-        if thickness not in THICKNESS_LEVELS:
-            raise ValueError(f"thickness must be one of {THICKNESS_LEVELS}; got {thickness}")
+              stroke: float = 2.8, box: float = 20.0, count: int = 1) -> DigitStyles:
+        """`count` copies of one chosen style (what a person picks on the Refine page)."""
 
         def full(value: float, dtype: torch.dtype = torch.float32) -> torch.Tensor:
             return torch.full((count,), value, dtype=dtype)
 
         return cls(digit=full(digit, torch.int64), font=full(font, torch.int64), rotation=full(rotation),
                    shear=full(shear), width_scale=full(width_scale),
-                   thickness=full(THICKNESS_LEVELS.index(thickness), torch.int64), box=full(box),
+                   stroke=full(stroke), box=full(box),
                    offset_x=full(0.0), offset_y=full(0.0))
 
 
@@ -165,6 +168,7 @@ class GlyphBank:
     glyphs: torch.Tensor
     centres: torch.Tensor
     support: torch.Tensor
+    strokes: torch.Tensor  # (fonts,) median stroke width of each font's digits as drawn, in bank pixels
 
 
 ANGLES = 360
@@ -209,7 +213,17 @@ def glyph_bank(sources: tuple[tuple[str, str | Path], ...]) -> GlyphBank:
     support = torch.stack([projections[ink.flatten()].amax(0) for ink in (flat > 0.2).squeeze(1)])
     shape = levels.shape[:3]
     glyphs = blurred.mul(255.0).round_().to(torch.uint8).reshape(*shape, CANVAS, CANVAS)
-    return GlyphBank(tuple(names), glyphs, centres.reshape(*shape, 2), support.reshape(*shape, ANGLES))
+    strokes = stroke_width(sharp.flatten(0, 1)).reshape(sharp.shape[:2]).median(1).values  # per font, bank px
+    return GlyphBank(tuple(names), glyphs, centres.reshape(*shape, 2), support.reshape(*shape, ANGLES), strokes)
+
+
+def stroke_width(images: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """(N,) typical stroke width of (N, H, W) images in [0, 1]: twice the ink's area over its outline length."""
+    ink = (images > threshold).float()
+    padded = F.pad(ink, (1, 1, 1, 1))
+    interior = padded[:, :-2, 1:-1] * padded[:, 2:, 1:-1] * padded[:, 1:-1, :-2] * padded[:, 1:-1, 2:]
+    outline = (ink - ink * interior).sum((1, 2))
+    return 2 * ink.sum((1, 2)) / outline.clamp_min(1.0)
 
 
 def _thickened(glyphs: torch.Tensor, level: int) -> torch.Tensor:
@@ -238,7 +252,7 @@ class Renderer:
         self.ranges = ranges
 
     def random_styles(self, count: int, generator: torch.Generator) -> DigitStyles:
-        """`count` styles drawn from `generator`: every digit, font and thickness level equally likely."""
+        """`count` styles drawn from `generator`: every digit and font equally likely, the rest uniform."""
         r = self.ranges
 
         def uniform(low: float, high: float) -> torch.Tensor:
@@ -249,7 +263,7 @@ class Renderer:
             font=torch.randint(0, len(self.fonts), (count,), generator=generator),
             rotation=uniform(-r.rotation_degrees, r.rotation_degrees), shear=uniform(-r.shear, r.shear),
             width_scale=uniform(*r.width_scale),
-            thickness=torch.randint(0, len(THICKNESS_LEVELS), (count,), generator=generator),
+            stroke=uniform(*r.stroke),
             box=uniform(*r.box), offset_x=uniform(-r.offset, r.offset), offset_y=uniform(-r.offset, r.offset))
 
     def sample(self, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -266,6 +280,22 @@ class Renderer:
                  for start in range(0, len(styles), chunk)]
         return torch.cat(parts) if parts else torch.zeros(0, 1, FIELD, FIELD, dtype=torch.uint8)
 
+    def _thickened_glyphs(self, styles: DigitStyles) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Each glyph at its wanted stroke width: a blend of the two nearest bank levels (each 3×3 dilation adds
+        about 2 bank pixels of width), with their centres of mass and support functions blended alike."""
+        wanted = styles.stroke / BANK_TO_FIELD
+        level = ((wanted - self.bank.strokes[styles.font]) / 2.0).clamp(THICKNESS_LEVELS[0], THICKNESS_LEVELS[-1])
+        below = level.floor().clamp_max(THICKNESS_LEVELS[-1] - 1)
+        weight = (level - below)[:, None]
+        lower = (styles.font, styles.digit, (below - THICKNESS_LEVELS[0]).long())
+        upper = (styles.font, styles.digit, (below - THICKNESS_LEVELS[0] + 1).long())
+
+        def blend(table: torch.Tensor) -> torch.Tensor:
+            low, high = table[lower].float(), table[upper].float()
+            return low + (high - low) * weight.view(-1, *[1] * (low.dim() - 1))
+
+        return blend(self.bank.glyphs).unsqueeze(1), blend(self.bank.centres), blend(self.bank.support)
+
     def _render_chunk(self, styles: DigitStyles) -> torch.Tensor:
         """Deform (rotate · shear · stretch) and centre each glyph MNIST's way in one resampling to 28 px.
 
@@ -274,9 +304,7 @@ class Renderer:
         beforehand. Output pixel o then reads canvas point c + A⁻¹ (o - field centre - offset) / scale, c being
         the glyph's centre of mass: the deformed centre of mass lands on the field's centre.
         """
-        index = (styles.font, styles.digit, styles.thickness)
-        glyphs = self.bank.glyphs[index].unsqueeze(1).float()
-        centres, support = self.bank.centres[index], self.bank.support[index]
+        glyphs, centres, support = self._thickened_glyphs(styles)
         deformation = deformation_matrix(styles.rotation, styles.shear, styles.width_scale)  # (N, 2, 2)
         extents = [_support(support, row) + _support(support, -row) + 1.0 for row in deformation.unbind(1)]
         scale = styles.box / torch.maximum(*extents).clamp_min(1.0)

@@ -214,14 +214,14 @@ SPEC = VariantSpec(
               r"\tilde x\in R(x)\cup\text{history}\end{aligned}",
     paper="Shrivastava et al., 2017 — Learning from Simulated and Unsupervised Images through Adversarial Training",
     model_class=SimGAN,
-    defaults={"dataset": "synthetic_digits", "image_size": 28, "width": 16, "batch_size": 32, "lr_g": 2e-4,
-              "lr_d": 2e-4, "beta1": 0.5, "steps": 2500, "lr_decay_start": 1.0, "sample_every": 250,
+    defaults={"dataset": "synthetic_digits", "image_size": 28, "width": 16, "batch_size": 16, "lr_g": 2e-4,
+              "lr_d": 2e-4, "beta1": 0.5, "steps": 1800, "lr_decay_start": 1.0, "sample_every": 250,
               "checkpoint_every": 500},
     settings=(OPTIMISER, NETWORKS, SettingGroup("Refinement", (
         "self_regularisation", "history_size", "refiner_pretrain_steps", "discriminator_pretrain_steps",
         "refiner_updates", "refiner_blocks"))),
     own_settings={
-        "self_regularisation": FieldRule(float, 0.0, 100.0, default=0.2, help="SimGAN: λ, the weight of the L1 "
+        "self_regularisation": FieldRule(float, 0.0, 100.0, default=0.5, help="SimGAN: λ, the weight of the L1 "
                                          "distance between refined and synthetic images (keeps their labels)"),
         "history_size": FieldRule(int, 0, 100_000, default=2048, help="SimGAN: refined images kept for the "
                                   "discriminator's history half-batches; 0 shows it only the newest"),
