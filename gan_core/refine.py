@@ -6,18 +6,22 @@ benchmark measured: the same renderer, the same refiner call, the same differenc
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from gan_core.checkpoints import load_generator
 from gan_core.data.mnist_5k import to_size
 from gan_core.data.synthetic_digits import DigitStyles, Renderer
 from gan_core.data.types import from_unit_range, to_unit_range
 from gan_core.errors import CheckpointError
-from gan_core.grids import to_pil
+from gan_core.grids import png_bytes, to_pil
 from gan_core.judge import JUDGE_IMAGE_SIZE, Judge
 
 REFINE_BATCH = 1000
@@ -83,3 +87,18 @@ def pairs_picture(batch: RefinedBatch, columns: int = 4, scale: int = 3, with_di
     parts = [to_unit_range(batch.synthetic), batch.refined] + ([batch.difference] if with_difference else [])
     groups = torch.stack(parts, 1).flatten(0, 1)
     return to_pil(groups, columns=columns * len(parts), scale=scale)
+
+
+def refinement_preview_png(path: Path, count: int = 16, seed: int = 0) -> bytes:
+    """PNG bytes of `count` random synthetic digits beside their refinements by the refiner at `path`."""
+    loaded = load_generator(path)
+    size = refiner_size(loaded.generator, loaded.dataset.image_shape)
+    return png_bytes(pairs_picture(refine_random(loaded.generator, size, Renderer(), count, seed), columns=8, scale=2))
+
+
+def arrays_npz(batch: RefinedBatch) -> bytes:
+    """The batch as arrays a training script can read: uint8 synthetic and refined digits and int64 labels."""
+    buffer = io.BytesIO()
+    refined = from_unit_range(batch.refined).mul(255).round().to(torch.uint8)
+    np.savez_compressed(buffer, synthetic=batch.synthetic.numpy(), refined=refined.numpy(), labels=batch.labels.numpy())
+    return buffer.getvalue()

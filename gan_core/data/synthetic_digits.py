@@ -41,8 +41,9 @@ measured on mnist_5k (14.47, 14.51)."""
 DIGITS = tuple(range(10))
 PILLOW_DEFAULT = "Pillow default (Aileron)"
 SYSTEM_FONT_DIRS = (Path("/usr/share/fonts"),)
-SKIPPED_FONT_WORDS = ("LastResort", "Siz", "NonUni", "cmex", "cmsy", "MathTeX", "ExtraLight")
-"""Files that hold symbols rather than digits, or strokes too thin to survive 28 px."""
+SKIPPED_FONT_WORDS = ("LastResort", "Siz", "NonUni", "cmex", "cmsy", "MathTeX", "ExtraLight", "Display")
+"""Files that hold symbols rather than digits (DejaVu's Display cuts have no digit glyphs), or strokes too thin
+to survive 28 px."""
 THICKNESS_LEVELS = (-1, 0, 1, 2, 3)
 """Bank versions of each glyph: one 3×3 erosion (-1), as drawn (0), or 1-3 dilations; a stroke width between two
 levels blends their neighbours, so widths are continuous."""

@@ -25,7 +25,7 @@ from gan_core.data.types import ImageDataset, to_unit_range
 from gan_core.errors import DatasetUnavailableError
 from gan_core.nets.simgan import LocalDiscriminator, Refiner
 from gan_core.registry import VariantSpec
-from gan_core.samples import IMAGE_PAIRS
+from gan_core.samples import REFINED_PAIRS
 from gan_core.variants.base import BatchSource, total_grad_norm
 from gan_core.variants.translation.base import NETWORKS, OPTIMISER, ImageToImageGan, freeze
 
@@ -234,7 +234,7 @@ SPEC = VariantSpec(
         "refiner_blocks": FieldRule(int, 1, 16, default=4, help="SimGAN: ResNet blocks in the refiner (the "
                                     "paper's 4)"),
     },
-    sample_kind=IMAGE_PAIRS,
+    sample_kind=REFINED_PAIRS,
     data="image_pairs",
     page="/refine",
     discriminator="discriminator",
