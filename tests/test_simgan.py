@@ -45,7 +45,7 @@ def tiny_domains(renderer):
 
 
 def tiny_config(steps, refiner_pretrain=1, discriminator_pretrain=1):
-    return config_for("simgan", steps=steps, batch_size=4, width=4, refiner_blocks=1, history_size=6,
+    return config_for("simgan", steps=steps, batch_size=4, width=4, refiner_blocks=1, discriminator_width=4, history_size=6,
                       refiner_pretrain_steps=refiner_pretrain, discriminator_pretrain_steps=discriminator_pretrain,
                       log_every=1, sample_every=100, checkpoint_every=100, device="cpu")
 
