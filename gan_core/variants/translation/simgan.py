@@ -221,7 +221,7 @@ SPEC = VariantSpec(
         "self_regularisation", "history_size", "refiner_pretrain_steps", "discriminator_pretrain_steps",
         "refiner_updates", "refiner_blocks", "discriminator_width"))),
     own_settings={
-        "self_regularisation": FieldRule(float, 0.0, 100.0, default=0.3, help="SimGAN: λ, the weight of the L1 "
+        "self_regularisation": FieldRule(float, 0.0, 100.0, default=0.5, help="SimGAN: λ, the weight of the L1 "
                                          "distance between refined and synthetic images (keeps their labels)"),
         "history_size": FieldRule(int, 0, 100_000, default=2048, help="SimGAN: refined images kept for the "
                                   "discriminator's history half-batches; 0 shows it only the newest"),
@@ -231,7 +231,7 @@ SPEC = VariantSpec(
                                                   "training the discriminator alone"),
         "refiner_updates": FieldRule(int, 1, 100, default=2, help="SimGAN: refiner updates per discriminator "
                                      "update in the adversarial phase (the paper's K_g = 2)"),
-        "discriminator_width": FieldRule(int, 4, 256, default=32, help="SimGAN: the discriminator's last feature "
+        "discriminator_width": FieldRule(int, 4, 256, default=16, help="SimGAN: the discriminator's last feature "
                                          "maps; 32 is the paper's 96-64-32-32 network (width sets the refiner's)"),
         "refiner_blocks": FieldRule(int, 1, 16, default=4, help="SimGAN: ResNet blocks in the refiner (the "
                                     "paper's 4)"),
