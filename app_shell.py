@@ -33,6 +33,7 @@ SECTIONS = {
     ],
     "Translate": [
         ("pages/translate.py", "Translate", ":material/swap_horiz:", "translate"),
+        ("pages/refine.py", "Refine", ":material/auto_fix_high:", "refine"),
     ],
 }
 PAGES = [page for pages in SECTIONS.values() for page in pages]

