@@ -15,6 +15,7 @@ _GROUPS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("Generator losses", lambda name: name.startswith(("G_", "info", "cycle_", "idt_"))),
     ("D(x) and D(G(z))", lambda name: name in ("D(x)", "D(G(z))")),
     ("Wasserstein distance and gradient penalty", lambda name: name in ("W_dist", "GP")),
+    ("R1 penalty on real images", lambda name: name == "R1"),
     ("Gradient norms", lambda name: name.startswith("grad_norm")),
     ("Speed (images/s)", lambda name: name == "images_per_s"),
 )
