@@ -237,9 +237,14 @@ def _variants(_: argparse.Namespace) -> int:
 def _datasets(_: argparse.Namespace) -> int:
     from gan_core.data.catalogue import describe_datasets
 
-    for pairs, heading in ((False, "images (dcgan, cgan, ...)"), (True, "image-to-image (pix2pix, cyclegan)")):
-        print(heading)
-        for name, description in describe_datasets(pairs=pairs).items():
+    sections = [("images (dcgan, cgan, ...)", describe_datasets(pairs=False)),
+                ("image-to-image (pix2pix, cyclegan)", describe_datasets(pairs=True)),
+                ("beyond images", {name: description for name, description in describe_datasets(kind=None).items()
+                                   if name not in describe_datasets()})]
+    for heading, datasets in sections:
+        if datasets:
+            print(heading)
+        for name, description in datasets.items():
             print(f"  {name:23s} {description}")
     return 0
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from gan_core.data.types import ImageDataset
 from gan_core.errors import DatasetUnavailableError
 
-DatasetLoader = Callable[[int, str | None], ImageDataset]
-DataSource = Literal["embedded", "download", "folder"]
+DatasetLoader = Callable[[int, str | None], Any]  # (image_size, data_root) → an ImageDataset or the kind's data
+DataSource = Literal["embedded", "download", "folder", "installed"]
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,10 @@ class DatasetEntry:
     """A dataset by name: how to load it, whether it is image-to-image, and what its `data_root` means.
 
     `source` tells a form what to ask for: nothing (embedded), an optional download folder, or the
-    user's own folder (which may come from an uploaded zip). `aligned` lets a form offer pix2pix only the
-    image-to-image sets it can train on.
+    user's own folder (which may come from an uploaded zip), or nothing because it is read from an installed
+    package. `aligned` lets a form offer pix2pix only the image-to-image sets it can train on. `kind` is
+    "images" for pictures (single or `pairs`), or the kind of data of a variant that is not about images
+    (`registry.DataKind`: "ratings", "token_sequences"); such a loader ignores the image size.
     """
 
     description: str
@@ -30,6 +32,7 @@ class DatasetEntry:
     pairs: bool
     source: DataSource
     aligned: bool | None = None  # image-to-image: A[i] and B[i] show one scene (None: the folder decides)
+    kind: str = "images"
 
 
 def _catalogue() -> dict[str, DatasetEntry]:
@@ -72,10 +75,12 @@ def load_dataset(name: str, image_size: int, root: str | None = None) -> ImageDa
     return dataset_entry(name).load(image_size, root)
 
 
-def describe_datasets(pairs: bool | None = None, aligned: bool = False) -> dict[str, str]:
-    """Name → description, of every dataset or only the image-to-image (`pairs`) or single-domain ones.
+def describe_datasets(pairs: bool | None = None, aligned: bool = False, kind: str | None = "images") -> dict[str, str]:
+    """Name → description of the datasets of one `kind` (None: every kind); of images, only the
+    image-to-image (`pairs`) or single-domain ones when `pairs` says so.
 
     `aligned` leaves out image-to-image sets known to be unpaired (for pix2pix).
     """
     return {name: entry.description for name, entry in _catalogue().items()
-            if (pairs is None or entry.pairs == pairs) and not (aligned and entry.aligned is False)}
+            if (kind is None or entry.kind == kind) and (pairs is None or entry.pairs == pairs)
+            and not (aligned and entry.aligned is False)}
