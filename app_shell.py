@@ -33,6 +33,9 @@ SECTIONS = {
     "Translate": [
         ("pages/translate.py", "Translate", ":material/swap_horiz:", "translate"),
     ],
+    "Beyond images": [
+        ("pages/recommend.py", "Recommend", ":material/movie:", "recommend"),
+    ],
 }
 PAGES = [page for pages in SECTIONS.values() for page in pages]
 
