@@ -34,6 +34,7 @@ SECTIONS = {
         ("pages/translate.py", "Translate", ":material/swap_horiz:", "translate"),
     ],
     "Beyond images": [
+        ("pages/sequences.py", "Sequences", ":material/notes:", "sequences"),
         ("pages/recommend.py", "Recommend", ":material/movie:", "recommend"),
     ],
 }

@@ -13,9 +13,11 @@ from pathlib import Path
 import torch
 
 from gan_core.checkpoints import LoadedGenerator, load_generator
+from gan_core.data.catalogue import load_dataset
 from gan_core.data.token_sequences import decode
 from gan_core.errors import CheckpointError, ConfigError
 from gan_core.registry import get_variant
+from gan_core.sequence.oracle import Oracle, OracleSettings
 
 MAX_SAMPLES = 100_000
 
@@ -43,7 +45,28 @@ class SequenceModel:
 
     def sample_lines(self, n: int, seed: int = 0, temperature: float = 1.0) -> list[str]:
         """One sequence per line: characters for text, ids separated by spaces for the oracle."""
-        return decode(self.sample_ids(n, seed, temperature), self.vocabulary)
+        return self.decode(self.sample_ids(n, seed, temperature))
+
+    def decode(self, tokens: torch.Tensor) -> list[str]:
+        return decode(tokens, self.vocabulary)
+
+
+def oracle_score(model: SequenceModel, tokens: torch.Tensor) -> float:
+    """Mean per-token NLL of `tokens` under the oracle that generated the model's training data (rebuilt from
+    its settings: the oracle's weights depend on its seed alone)."""
+    if model.oracle_settings is None:
+        raise ConfigError("this model was trained on real text: there is no oracle to score its samples")
+    return float(Oracle(OracleSettings(**model.oracle_settings)).score(tokens))
+
+
+def training_sequences(model: SequenceModel) -> torch.Tensor:
+    """The (n, L) training rows the model learned from, read again from its dataset; refused when the data
+    installed here are not the ones it was trained on (another vocabulary)."""
+    config = model.loaded.config
+    data = load_dataset(config.dataset, 0, config.data_root)
+    if data.vocabulary != model.vocabulary:
+        raise CheckpointError(f"the {config.dataset} data installed here have another vocabulary than the model's")
+    return data.train
 
 
 def load_sequence_model(path: Path | str) -> SequenceModel:
