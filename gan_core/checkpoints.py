@@ -13,7 +13,7 @@ previous checkpoint intact.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,27 +24,13 @@ from torch import nn
 
 from gan_core.atomic import atomic_write
 from gan_core.config import TrainConfig, saved_config_from_dict
+from gan_core.data.types import DatasetInfo
 from gan_core.errors import CheckpointError, GanStudioError
 from gan_core.latent import LatentLayout
 
 FORMAT = "gan-studio/1"
 GENERATOR_FILE = "generator.safetensors"
 RESUME_FILE = "resume.pt"
-
-
-@dataclass
-class DatasetInfo:
-    """What a generator needs to know about the data it was trained on, to be rebuilt from its checkpoint.
-
-    Images fill `image_shape` and `class_names`; other kinds of data leave the shape empty and describe
-    themselves in `details` (JSON-ready: a ranking model's user and item counts, a text model's vocabulary
-    and length). The model class writes and reads its own details (`GanModel.describe_data`).
-    """
-
-    name: str
-    image_shape: tuple[int, ...] | None = None
-    class_names: list[str] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

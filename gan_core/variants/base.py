@@ -11,9 +11,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from gan_core.checkpoints import DatasetInfo
 from gan_core.config import TrainConfig
-from gan_core.data.types import BatchSampler, ImageDataset
+from gan_core.data.types import BatchSampler, DatasetInfo, ImageDataset
 from gan_core.latent import LatentLayout
 from gan_core.schedules import linear_decay
 

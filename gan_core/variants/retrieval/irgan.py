@@ -23,9 +23,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from gan_core.checkpoints import DatasetInfo
 from gan_core.config import FieldRule, SettingGroup, TrainConfig
 from gan_core.data.movielens_100k import SPLITS, RatingsData
+from gan_core.data.types import DatasetInfo
 from gan_core.registry import VariantSpec
 from gan_core.retrieval.bpr import PairwiseSettings, train_pairwise
 from gan_core.retrieval.irgan import IrganModel, IrganSettings, UserBatches

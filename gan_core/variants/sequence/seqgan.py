@@ -18,9 +18,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from gan_core.checkpoints import DatasetInfo
 from gan_core.config import FieldRule, SettingGroup, TrainConfig
 from gan_core.data.token_sequences import TokenData, decode
+from gan_core.data.types import DatasetInfo
 from gan_core.registry import VariantSpec
 from gan_core.samples import TEXT_LINES
 from gan_core.sequence.language_model import LstmLanguageModel
