@@ -159,7 +159,7 @@ class Irgan(IrganModel):
         """The engine's step (D updates, then G's policy gradient after the warm-up) and, every `eval_every`
         steps, G's Precision@5 on the split's held-out ratings."""
         measured = super().train_step(next_batch)
-        if self.steps_done % setting(self.config, "eval_every") == 0 or self.steps_done == 1:
+        if self.steps_done % setting(self.config, "eval_every") == 0 or self.steps_done in (1, self.config.steps):
             measured["held_out_P@5"] = torch.tensor(self.evaluate(self.held_out, "generator", ks=(5,))["P@5"])
         for index, name in enumerate(METRIC_NAMES):
             if name in measured:

@@ -105,10 +105,11 @@ class SeqGan(SeqGanModel):
         return TokenBatchSampler(data.train, batch_size, device)
 
     def train_step(self, next_batch: TokenBatchSampler) -> dict[str, torch.Tensor]:
-        """The engine's step, plus G's NLLs every `eval_every` steps (repeated in between, so names never change)."""
+        """The engine's step, plus G's NLLs every `eval_every` steps and at the last (repeated in between, so names
+        never change)."""
         measured = super().train_step(next_batch)
         done = int(self.step_count)
-        if done == 1 or done % setting(self.config, "eval_every") == 0:
+        if done in (1, self.config.steps) or done % setting(self.config, "eval_every") == 0:
             self.evaluations.copy_(torch.tensor(self.evaluate()))
         names = EVALUATION_NAMES if self.data.oracle is not None else EVALUATION_NAMES[1:]
         return {**measured, **{name: self.evaluations[EVALUATION_NAMES.index(name)].clone() for name in names}}
