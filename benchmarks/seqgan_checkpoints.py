@@ -27,9 +27,10 @@ def scores(path: Path) -> dict[str, float]:
     data = load_dataset(config.dataset, 0, config.data_root)
     count = 5000 if data.oracle is not None else 500
     tokens = model.sample_ids(count, seed=SAMPLE_SEED)
+    training = set(map(tuple, data.train.tolist()))
     result = {"samples": count, "heldout_NLL": heldout_nll(model.loaded.generator, data.heldout),
               "distinct_2grams": distinct_ngram_share(tokens, 2),
-              "copied": sum(row in set(map(tuple, data.train.tolist())) for row in map(tuple, tokens.tolist())) / count}
+              "copied": sum(row in training for row in map(tuple, tokens.tolist())) / count}
     if data.oracle is not None:
         result["oracle_NLL"] = oracle_score(model, tokens)
     else:
