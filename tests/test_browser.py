@@ -70,6 +70,8 @@ def server(tmp_path_factory, digits16):
     if irgan.is_file() and importlib.util.find_spec("recbole") is not None:
         for path in (irgan, irgan.with_name("irgan-ml100k.metrics.jsonl")):
             shutil.copy(path, checkpoints / path.name)
+    for path in (session.REPO / "checkpoints").glob("seqgan-*"):  # the shipped sequence models, for /sequences
+        shutil.copy(path, checkpoints / path.name)
     runs = tmp_path_factory.mktemp("runs")
     with session.app_server(runs, runs.parent / "server.log", checkpoints=checkpoints) as app:
         yield app.url
@@ -238,5 +240,17 @@ def test_recommend_shows_both_top_lists(server, browser):
     page.get_by_text("IRGAN (generator)", exact=True).wait_for()
     page.get_by_text("BPR", exact=True).wait_for()
     wait_until(lambda: page.locator("[data-testid='stDataFrame']").count() >= 3, 60, "the liked, IRGAN and BPR tables")
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()
+
+
+def test_sequences_shows_two_models_samples(server, browser):
+    if not list((session.REPO / "checkpoints").glob("seqgan-*.safetensors")):
+        pytest.skip("no shipped sequence model")
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/sequences")
+    page.get_by_text("Samples per model").wait_for()
+    wait_until(lambda: page.locator("[data-testid='stDownloadButton']").count() == 2, 60, "both models' samples")
     assert page.locator("[data-testid='stException']").count() == 0
     page.close()
