@@ -35,6 +35,10 @@ SECTIONS = {
         ("pages/translate.py", "Translate", ":material/swap_horiz:", "translate"),
         ("pages/refine.py", "Refine", ":material/auto_fix_high:", "refine"),
     ],
+    "Beyond images": [
+        ("pages/sequences.py", "Sequences", ":material/notes:", "sequences"),
+        ("pages/recommend.py", "Recommend", ":material/movie:", "recommend"),
+    ],
 }
 PAGES = [page for pages in SECTIONS.values() for page in pages]
 

@@ -1,8 +1,9 @@
 """Checkpoints: one safetensors file is enough to sample; a second file holds the resume state.
 
 - `generator.safetensors`: the generator's weights (the EMA copy when enabled) with the variant, the
-  full config, the dataset, the image shape, the latent layout, the step and the metrics in its
-  metadata. Reading it never runs code.
+  full config, the dataset's description (name, image shape and class names for images; whatever
+  else rebuilds the network for other kinds of data, e.g. users and items, or a vocabulary), the
+  latent layout, the step and the metrics in its metadata. Reading it never runs code.
 - `resume.pt`: every network, every optimizer, the RNG states and the step, read back with
   `torch.load(weights_only=True)` so a foreign file cannot execute anything.
 Both are written to a temporary file that is then renamed, so a crash or a full disk leaves the
@@ -12,7 +13,7 @@ previous checkpoint intact.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +24,13 @@ from torch import nn
 
 from gan_core.atomic import atomic_write
 from gan_core.config import TrainConfig, saved_config_from_dict
+from gan_core.data.types import DatasetInfo
 from gan_core.errors import CheckpointError, GanStudioError
 from gan_core.latent import LatentLayout
 
 FORMAT = "gan-studio/1"
 GENERATOR_FILE = "generator.safetensors"
 RESUME_FILE = "resume.pt"
-
-
-@dataclass
-class DatasetInfo:
-    """What a generator needs to know about the data it was trained on."""
-
-    name: str
-    image_shape: tuple[int, int, int]
-    class_names: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -63,8 +56,9 @@ def save_generator(
         "variant": config.variant,
         "config": config.to_json(),
         "dataset": dataset.name,
-        "image_shape": json.dumps(list(dataset.image_shape)),
+        "image_shape": json.dumps(list(dataset.image_shape) if dataset.image_shape is not None else None),
         "class_names": json.dumps(dataset.class_names),
+        "data": json.dumps(dataset.details, ensure_ascii=False),
         "latent": json.dumps(layout.to_dict() if layout else None),
         "step": str(step),
         "metrics": json.dumps(metrics or {}),
@@ -126,6 +120,16 @@ def check_state_dict(module: nn.Module, state: dict[str, torch.Tensor], what: st
         raise CheckpointError(f"{what} does not match the architecture: " + "; ".join(problems))
 
 
+def _dataset_info(metadata: dict[str, str], path: Path) -> DatasetInfo:
+    """The dataset description in a checkpoint's metadata (checkpoints before `data` existed hold images only)."""
+    try:
+        shape = json.loads(metadata.get("image_shape", "null"))
+        return DatasetInfo(metadata.get("dataset", "?"), tuple(shape) if shape is not None else None,
+                           json.loads(metadata.get("class_names", "[]")), json.loads(metadata.get("data", "{}")))
+    except (json.JSONDecodeError, TypeError) as error:
+        raise CheckpointError(f"{path.name} has an unreadable dataset description in its metadata: {error}") from None
+
+
 def load_generator(path: Path, device: torch.device | str = "cpu") -> LoadedGenerator:
     """Rebuild the generator described by a checkpoint's metadata and load its weights."""
     from gan_core.registry import get_variant
@@ -134,12 +138,14 @@ def load_generator(path: Path, device: torch.device | str = "cpu") -> LoadedGene
     metadata = read_metadata(path)
     config = _rebuild_config(metadata, path)
     spec = get_variant(config.variant)
-    image_shape = tuple(json.loads(metadata["image_shape"]))
-    class_names = json.loads(metadata.get("class_names", "[]"))
+    info = _dataset_info(metadata, path)
     latent = json.loads(metadata.get("latent", "null"))
     with torch.random.fork_rng(devices=[]):  # the layers' initial draws must not move the caller's random stream
-        generator = spec.model_class.build_generator(config, image_shape, len(class_names))
-    state = load_file(str(path))
+        generator = spec.model_class.generator_from_info(config, info)
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(f"{path.name} cannot be read ({error}); the file is damaged") from None
     check_state_dict(generator, state, f"checkpoint {path.name} ({config.variant})")
     generator.load_state_dict(state)
     generator.to(device).eval()
@@ -149,7 +155,7 @@ def load_generator(path: Path, device: torch.device | str = "cpu") -> LoadedGene
         config=config,
         generator=generator,
         layout=LatentLayout.from_dict(latent) if latent else None,
-        dataset=DatasetInfo(metadata.get("dataset", "?"), image_shape, class_names),
+        dataset=info,
         step=int(metadata.get("step", 0)),
         metrics=json.loads(metadata.get("metrics", "{}")),
     )

@@ -87,14 +87,19 @@ def _parser() -> argparse.ArgumentParser:
             text = f"one of {', '.join(dataset_names())} (`datasets` describes them; default: the variant's)"
         train.add_argument(f"--{name.replace('_', '-')}", dest=name, help=text)
 
-    sample = commands.add_parser("sample", help="sample images from a checkpoint")
+    sample = commands.add_parser("sample", help="what a checkpoint draws: images, a user's ranked list, or sequences")
     sample.add_argument("--checkpoint", type=Path, required=True)
-    sample.add_argument("--n", type=int, default=64)
+    sample.add_argument("--n", type=int, help="images or sequences to draw (default 64 and 16), or the length of a "
+                        "ranked list (default 10)")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--label", type=int, help="class label (CGAN, ACGAN)")
     sample.add_argument("--category", type=int, help="categorical code value (InfoGAN)")
     sample.add_argument("--continuous", help="comma-separated continuous code values (InfoGAN)")
-    sample.add_argument("--out", type=Path, required=True, help=".png for a grid, .npy for a float32 array in [0, 1]")
+    sample.add_argument("--temperature", type=float, default=1.0,
+                        help="sequence models (SeqGAN): softmax temperature, below 1 for likelier tokens")
+    sample.add_argument("--user", help="ranking models (IRGAN): the user id to recommend for (MovieLens: 1..943)")
+    sample.add_argument("--out", type=Path, help="images: .png for a grid, .npy for a float32 array in [0, 1] (required); "
+                        "ranked lists: .json, sequences: .txt (optional for both: printed otherwise)")
 
     evaluate = commands.add_parser("evaluate", help="print a checkpoint's quality metrics as JSON")
     evaluate.add_argument("--checkpoint", type=Path, required=True)
@@ -183,7 +188,7 @@ def _sample(args: argparse.Namespace) -> int:
     from gan_core.registry import get_variant
 
     kind = get_variant(read_metadata(args.checkpoint)["variant"]).sample_kind
-    writers = {"image_grid": _sample_images}
+    writers = {"image_grid": _sample_images, "ranked_lists": _sample_ranked_list, "text_lines": _sample_lines}
     if kind.name not in writers:
         raise ConfigError(f"{args.checkpoint.name} draws {kind.description}; "
                           + ("use `translate` with a picture instead" if kind.name == "image_pairs" else
@@ -203,6 +208,10 @@ def _sample_images(args: argparse.Namespace) -> int:
             continuous = [float(v) for v in args.continuous.split(",")]
         except ValueError:
             raise ConfigError(f"--continuous must be comma-separated numbers; got {args.continuous!r}") from None
+    if args.out is None:
+        raise ConfigError("sampling images needs --out (.png for a grid, .npy for an array)")
+    if args.n is None:
+        args.n = 64
     suffix = args.out.suffix.lower()
     if suffix not in (".png", ".npy"):
         raise ConfigError(f"--out must end in .png or .npy; got {args.out.name}")
@@ -214,6 +223,44 @@ def _sample_images(args: argparse.Namespace) -> int:
     else:
         np.save(args.out, from_unit_range(images).numpy().astype(np.float32))
     print(f"wrote {args.n} samples to {args.out}")
+    return 0
+
+
+def _sample_ranked_list(args: argparse.Namespace) -> int:
+    """One user's top-n items (rank, id, title, score) printed as text, or written as JSON with --out."""
+    from gan_core.retrieval.recommender import load_recommender
+
+    if args.user is None:
+        raise ConfigError(f"{args.checkpoint.name} ranks items for a user: name one with --user")
+    if args.out is not None and args.out.suffix.lower() != ".json":
+        raise ConfigError(f"--out must end in .json for a ranked list; got {args.out.name}")
+    recommender = load_recommender(args.checkpoint)
+    items = recommender.top(args.user, 10 if args.n is None else args.n)
+    if args.out is None:
+        for item in items:
+            print(f"{item.rank:3d}  {item.item_id:>5s}  {item.title}  ({item.score:.4f})")
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"user": str(args.user), "items": [item.to_dict() for item in items]}, indent=1,
+                                   ensure_ascii=False), encoding="utf-8")
+    print(f"wrote user {args.user}'s top {len(items)} to {args.out}")
+    return 0
+
+
+def _sample_lines(args: argparse.Namespace) -> int:
+    """One sequence per line (token ids separated by spaces for oracle models), printed or written with --out."""
+    from gan_core.sequence.sampling import load_sequence_model
+
+    if args.out is not None and args.out.suffix.lower() != ".txt":
+        raise ConfigError(f"--out must end in .txt for sequences; got {args.out.name}")
+    lines = load_sequence_model(args.checkpoint).sample_lines(16 if args.n is None else args.n, args.seed, args.temperature)
+    text = "".join(f"{line}\n" for line in lines)
+    if args.out is None:
+        print(text, end="")
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {len(lines)} sequences to {args.out}")
     return 0
 
 
@@ -267,9 +314,14 @@ def _variants(_: argparse.Namespace) -> int:
 def _datasets(_: argparse.Namespace) -> int:
     from gan_core.data.catalogue import describe_datasets
 
-    for pairs, heading in ((False, "images (dcgan, cgan, ...)"), (True, "image-to-image (pix2pix, cyclegan)")):
-        print(heading)
-        for name, description in describe_datasets(pairs=pairs).items():
+    sections = [("images (dcgan, cgan, ...)", describe_datasets(pairs=False)),
+                ("image-to-image (pix2pix, cyclegan)", describe_datasets(pairs=True)),
+                ("beyond images", {name: description for name, description in describe_datasets(kind=None).items()
+                                   if name not in describe_datasets()})]
+    for heading, datasets in sections:
+        if datasets:
+            print(heading)
+        for name, description in datasets.items():
             print(f"  {name:23s} {description}")
     return 0
 

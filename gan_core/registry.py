@@ -20,8 +20,10 @@ from gan_core.samples import IMAGE_GRID, SampleKind
 if TYPE_CHECKING:
     from gan_core.variants.base import GanModel
 
-DataKind = Literal["images", "image_pairs", "aligned_image_pairs"]
-"""What a variant trains on: single images, two image domains, or two domains whose pictures pair up."""
+DataKind = Literal["images", "image_pairs", "aligned_image_pairs", "ratings", "token_sequences"]
+"""What a variant trains on: single images, two image domains, two domains whose pictures pair up, users'
+ratings of items, or sequences of discrete tokens."""
+IMAGE_DATA = ("images", "image_pairs", "aligned_image_pairs")
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,12 @@ class VariantSpec:
     # be split over ranks sets False and says why in `single_process_reason`; the form and CLI then refuse >1.
     distributed: bool = True
     single_process_reason: str = ""
+    basics: SettingGroup = BASICS  # a variant that is not about images leaves out image_size (and precision)
 
     @property
     def setting_groups(self) -> tuple[SettingGroup, ...]:
         """Every group the Train form shows for this variant, in order."""
-        return (BASICS, *self.settings, LOGGING)
+        return (self.basics, *self.settings, LOGGING)
 
     @property
     def reads(self) -> frozenset[str]:
@@ -64,7 +67,12 @@ class VariantSpec:
     @property
     def image_to_image(self) -> bool:
         """It translates pictures (trains on two domains) instead of sampling noise."""
-        return self.data != "images"
+        return self.data in ("image_pairs", "aligned_image_pairs")
+
+    @property
+    def trains_on_images(self) -> bool:
+        """Its data are pictures (single or paired), so image sizes and image datasets apply."""
+        return self.data in IMAGE_DATA
 
     def rule(self, name: str) -> FieldRule:
         """The rule of a setting this variant reads: a config field's, or one of its own."""
@@ -119,6 +127,8 @@ class VariantSpec:
         """Name → description of the datasets this variant can train on."""
         from gan_core.data.catalogue import describe_datasets
 
+        if not self.trains_on_images:
+            return describe_datasets(kind=self.data)
         return describe_datasets(pairs=self.image_to_image, aligned=self.data == "aligned_image_pairs")
 
 

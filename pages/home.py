@@ -46,7 +46,7 @@ def refinement_card(path: Path) -> None:
 
 # What each card's second link says, by the page that shows the variant's models best.
 PAGE_ACTIONS = {"/infogan": "Move the codes", "/conditional": "Choose labels", "/translate": "Translate a picture",
-                "/refine": "Refine synthetic digits"}
+                "/refine": "Refine synthetic digits", "/recommend": "Recommend movies", "/sequences": "Compare samples"}
 # What a card shows of a shipped model, by the variant's kind of sample.
 CARD_BY_KIND = {"image_grid": sample_card, "image_pairs": translation_card, "refined_pairs": refinement_card}
 

@@ -3,7 +3,9 @@
 `python tests/shipped_samples_record.py` writes `tests/shipped_samples.npz`: for each
 `checkpoints/*.safetensors` model (the judges aside), eight samples at seed 0 (noise-to-image variants)
 or the translation of the embedded example photo at 64 px (translators), or eight refined synthetic digits
-(refiners), as uint8 pixels.
+(refiners), as uint8 pixels; for a ranking model, its generator's scores of every item for the first eight users
+(× 10,000, rounded); for a sequence model, eight sequences' token ids at seed 0. Neither needs the ratings or the
+corpus installed.
 `tests/test_shipped_samples.py` compares today's output against it. Run it again only when a shipped
 model is replaced on purpose, and say so in the commit; `--add NAME ...` records new models alone.
 """
@@ -25,6 +27,28 @@ def shipped_models() -> list[Path]:
     return [path for path in sorted((ROOT / "checkpoints").glob("*.safetensors")) if not path.stem.startswith("judge")]
 
 
+def draw_rankings(path: Path) -> np.ndarray:
+    """int32 (8, items): the generator's score of every item for users 0..7, in units of 1e-4."""
+    import torch
+
+    from gan_core.checkpoints import load_generator
+
+    with torch.no_grad():
+        scores = load_generator(path).generator["generator"].all_scores(torch.arange(SAMPLES))
+    return scores.mul(10_000).round().to(torch.int32).numpy()
+
+
+def draw_sequences(path: Path) -> np.ndarray:
+    """int64 (8, length): token ids of eight sequences drawn at seed 0 and temperature 1."""
+    from gan_core.sequence.sampling import load_sequence_model
+
+    return load_sequence_model(path).sample_ids(SAMPLES, seed=0).numpy()
+
+
+NOT_IMAGES = {"ranked_lists": draw_rankings, "text_lines": draw_sequences}
+"""What is recorded of a model whose samples are not pictures, by its kind of sample."""
+
+
 def draw(path: Path) -> np.ndarray:
     """uint8 pixels of what `path` draws: samples (N, C, H, W) or a translation (H, W, C)."""
     import torch
@@ -34,6 +58,8 @@ def draw(path: Path) -> np.ndarray:
 
     torch.set_num_threads(1)
     spec = get_variant(read_metadata(path)["variant"])
+    if spec.sample_kind.name in NOT_IMAGES:
+        return NOT_IMAGES[spec.sample_kind.name](path)
     if spec.sample_kind.name == "refined_pairs":  # a refiner: eight synthetic digits (renderer seed 0), refined
         from gan_core.checkpoints import load_generator
         from gan_core.data.synthetic_digits import Renderer

@@ -7,6 +7,7 @@ and any training workers it started are always stopped.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -72,6 +73,13 @@ def server(tmp_path_factory, digits16):
     Trainer(config_for("pix2pix", **TINY_TRANSLATOR), translator_dir, dataset=tiny_pairs()).run()
     shutil.copy(translator_dir / "generator.safetensors", checkpoints / "pix2pix-tiny.safetensors")
     shutil.copy(session.REPO / "checkpoints" / "simgan-mnist.safetensors", checkpoints / "simgan-mnist.safetensors")
+    # The shipped IRGAN with its curves, where the MovieLens files it reads are installed (the /recommend page).
+    irgan = session.REPO / "checkpoints" / "irgan-ml100k.safetensors"
+    if irgan.is_file() and importlib.util.find_spec("recbole") is not None:
+        for path in (irgan, irgan.with_name("irgan-ml100k.metrics.jsonl")):
+            shutil.copy(path, checkpoints / path.name)
+    for path in (session.REPO / "checkpoints").glob("seqgan-*"):  # the shipped sequence models, for /sequences
+        shutil.copy(path, checkpoints / path.name)
     runs = tmp_path_factory.mktemp("runs")
     with session.app_server(runs, runs.parent / "server.log", checkpoints=checkpoints) as app:
         yield app.url
@@ -282,3 +290,28 @@ def test_a_deep_link_on_a_fresh_server_runs_the_app_around_the_page(browser, tmp
     assert sessions and None not in sessions, f"jobs were stored without the browser's session: {sessions}"
     assert len(sessions) == 1, "GAN_STUDIO_JOBS_PER_SESSION=1 let one session queue two jobs"
     assert "Running jobs:" in sidebar and "Train" in sidebar, f"the sidebar is not app.py's: {sidebar!r}"
+
+
+def test_recommend_shows_both_top_lists(server, browser):
+    if importlib.util.find_spec("recbole") is None:
+        pytest.skip("MovieLens-100K is not installed (pip install --no-deps recbole==1.2.1)")
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/recommend")
+    page.get_by_text("IRGAN (generator)", exact=True).wait_for()
+    page.get_by_text("BPR", exact=True).wait_for()
+    wait_until(lambda: page.locator("[data-testid='stDataFrame']").count() >= 3, 60, "the liked, IRGAN and BPR tables")
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()
+
+
+def test_sequences_shows_two_models_samples(server, browser):
+    if not list((session.REPO / "checkpoints").glob("seqgan-*.safetensors")):
+        pytest.skip("no shipped sequence model")
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/sequences")
+    page.get_by_text("Samples per model").wait_for()
+    wait_until(lambda: page.locator("[data-testid='stDownloadButton']").count() == 2, 60, "both models' samples")
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()

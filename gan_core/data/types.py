@@ -9,8 +9,9 @@ Every loader imports this module; only `gan_core.data.catalogue` imports the loa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -104,3 +105,18 @@ def labelled_split(name: str, images: torch.Tensor, labels: torch.Tensor, train:
     return ImageDataset(name=name, images=images[train], labels=labels[train],
                         class_names=[str(label) for label in range(int(labels.max()) + 1)],
                         test_images=images[test], test_labels=labels[test])
+
+
+@dataclass
+class DatasetInfo:
+    """What a generator needs to know about the data it was trained on, to be rebuilt from its checkpoint.
+
+    Images fill `image_shape` and `class_names`; other kinds of data leave the shape empty and describe
+    themselves in `details` (JSON-ready: a ranking model's user and item counts, a text model's vocabulary
+    and length). The model class writes and reads its own details (`GanModel.describe_data`).
+    """
+
+    name: str
+    image_shape: tuple[int, ...] | None = None
+    class_names: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)

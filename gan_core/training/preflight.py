@@ -25,7 +25,8 @@ def check_before_start(config: TrainConfig) -> None:
     spec = get_variant(config.variant)
     entry = dataset_entry(config.dataset)
     if config.dataset not in spec.datasets():
-        kind = "two image domains (pairs)" if spec.image_to_image else "single images"
+        kind = ("two image domains (pairs)" if spec.image_to_image else "single images" if spec.trains_on_images
+                else spec.data.replace("_", " "))
         raise ConfigError(f"{spec.name} trains on {kind}; {config.dataset} is not such a dataset. "
                           f"Choose one of: {', '.join(spec.datasets())}")
     if entry.source == "folder":
@@ -37,6 +38,8 @@ def check_before_start(config: TrainConfig) -> None:
                                           field="data_root")
     if entry.check_download is not None:
         entry.check_download(config.data_root)
+    if not spec.trains_on_images:
+        return  # its networks' sizes come from the data, read when the job starts
     channels = 3 if spec.image_to_image else 1
     with torch.device("meta"), torch.random.fork_rng(devices=[]):
         spec.model_class(config, (channels, config.image_size, config.image_size), PREFLIGHT_CLASSES)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from gan_core.checkpoints import DatasetInfo, load_resume_state, save_generator, save_resume_state
+from gan_core.checkpoints import load_resume_state, save_generator, save_resume_state
 from gan_core.config import TrainConfig
 from gan_core.data.catalogue import load_dataset
 from gan_core.data.types import ImageDataset
@@ -110,8 +110,8 @@ class Trainer:
                               "so its checkpoints and metrics are not mixed with a new run's")
         torch.manual_seed(c.seed)
         self.dataset = self._dataset or load_dataset(c.dataset, c.image_size, c.data_root)
-        self.dataset_info = DatasetInfo(self.dataset.name, self.dataset.image_shape, self.dataset.class_names)
-        self.model: GanModel = self.spec.model_class(c, self.dataset.image_shape, self.dataset.num_classes).to(self.device)
+        self.model: GanModel = self.spec.model_class.from_data(c, self.dataset).to(self.device)
+        self.dataset_info = self.model.describe_data(self.dataset)
         # Convolutions in NHWC: oneDNN on the CPU (and cuDNN with tensor cores) run them faster than NCHW;
         # 1.1-1.2x per DCGAN-family step on this 2-core CPU (BENCHMARKS.md, "Training throughput").
         # Only 4-D weights change layout; checkpoints are written contiguous either way.

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from gan_core.config import TrainConfig
-from gan_core.data.types import BatchSampler, ImageDataset
+from gan_core.data.types import BatchSampler, DatasetInfo, ImageDataset
 from gan_core.latent import LatentLayout
 from gan_core.schedules import linear_decay
 
@@ -50,6 +50,24 @@ class GanModel(nn.Module):
             self.ema_generator.requires_grad_(False)
 
     # --- construction -------------------------------------------------------------------
+    # How the trainer and `checkpoints.load_generator` build a model: from the data it trains on, and its
+    # sampling network alone from the data's description in a checkpoint. Images are the default; a
+    # variant for other data (ratings, token sequences) overrides these three and owns its own description.
+    @classmethod
+    def from_data(cls, config: TrainConfig, dataset: ImageDataset) -> GanModel:
+        """The model for `dataset` (fresh weights; the trainer loads a resume state into it afterwards)."""
+        return cls(config, dataset.image_shape, dataset.num_classes)
+
+    @classmethod
+    def describe_data(cls, dataset: ImageDataset) -> DatasetInfo:
+        """What a checkpoint must hold about `dataset` to rebuild the sampling network."""
+        return DatasetInfo(dataset.name, dataset.image_shape, list(dataset.class_names))
+
+    @classmethod
+    def generator_from_info(cls, config: TrainConfig, info: DatasetInfo) -> nn.Module:
+        """The sampling network a checkpoint's weights fit, from its config and dataset description."""
+        return cls.build_generator(config, info.image_shape, len(info.class_names))
+
     @classmethod
     def latent_layout(cls, config: TrainConfig, num_classes: int) -> LatentLayout:
         return LatentLayout(noise_dim=config.noise_dim)
