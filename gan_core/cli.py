@@ -60,7 +60,8 @@ def train_arguments(config: TrainConfig, out: str) -> list[str]:
 
 def _flag_help(rule: FieldRule, readers: list[str], all_variants: int) -> str:
     text = rule.describe() + (f"; {rule.help}" if rule.help else "")
-    return text if len(readers) == all_variants else f"{text} ({', '.join(readers)})"
+    text = text if len(readers) == all_variants else f"{text} ({', '.join(readers)})"
+    return text.replace("%", "%%")  # argparse formats help with %: "64%" in a help text must reach --help as it is
 
 
 def _parser() -> argparse.ArgumentParser:

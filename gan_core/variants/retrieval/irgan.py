@@ -203,7 +203,7 @@ SPEC = VariantSpec(
     paper="Wang et al., SIGIR 2017 — IRGAN: A Minimax Game for Unifying Generative and Discriminative "
           "Information Retrieval Models",
     model_class=Irgan,
-    basics=SettingGroup("Basics", ("steps", "batch_size", "seed", "device")),
+    basics=SettingGroup("Basics", ("steps", "batch_size", "seed", "device", "precision")),
     settings=(
         SettingGroup("Optimiser", ("update_rule", "lr_g", "lr_d", "d_updates", "g_updates", "warmup_steps")),
         SettingGroup("Game", ("embedding_dim", "sample_temperature", "policy_temperature", "importance_mix",

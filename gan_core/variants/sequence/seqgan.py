@@ -144,7 +144,7 @@ SPEC = VariantSpec(
               r"Y^n_{1:T}\in \mathrm{MC}^{G_\beta}(Y_{1:t}; N)\end{aligned}",
     paper="Yu, Zhang, Wang & Yu, AAAI 2017 — SeqGAN: Sequence Generative Adversarial Nets with Policy Gradient",
     model_class=SeqGan,
-    basics=SettingGroup("Basics", ("steps", "batch_size", "seed", "device")),
+    basics=SettingGroup("Basics", ("steps", "batch_size", "seed", "device", "precision")),
     settings=(
         SettingGroup("Generator", ("lr_g", "embedding_dim", "hidden_dim", "generator_init_std", "grad_clip",
                                    "pretrain_epochs")),
