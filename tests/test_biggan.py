@@ -213,3 +213,17 @@ def test_the_conditional_page_offers_truncation_for_biggan_only(monkeypatch, tmp
     assert not at.exception, at.exception
     assert [toggle.key for toggle in at.toggle] == [], "no truncation control for a model without it"
     assert len(images()) == 3 + 1
+
+
+def test_the_cli_samples_a_label_with_truncation_and_refuses_a_bad_threshold(tiny_runs, tmp_path, capsys):
+    from gan_core.cli import main
+
+    out = tmp_path / "sevens.npy"
+    assert main(["sample", "--checkpoint", str(tiny_runs["biggan"]), "--n", "4", "--label", "7", "--truncation", "0.5",
+                 "--out", str(out)]) == 0
+    assert out.is_file()
+    assert main(["sample", "--checkpoint", str(tiny_runs["biggan"]), "--n", "4", "--label", "7", "--truncation", "9",
+                 "--out", str(out)]) == 2
+    assert "truncation must be a number in [0.05, 4]" in capsys.readouterr().err
+    assert main(["sample", "--checkpoint", str(tiny_runs["dcgan"]), "--n", "4", "--label", "7", "--out", str(out)]) == 2
+    assert "not class-conditional" in capsys.readouterr().err
