@@ -40,7 +40,7 @@ def truncate_noise(noise: torch.Tensor, threshold: float, rng: torch.Generator |
         count = int(outside.sum())
         if count == 0:
             return noise
-        redrawn = torch.randn(count, generator=rng, dtype=noise.dtype, device=rng.device if rng else noise.device)
+        redrawn = torch.randn(count, generator=rng, dtype=noise.dtype, device=rng.device if rng is not None else noise.device)
         noise[outside] = redrawn.to(noise.device)
         outside = noise.abs() > threshold
     raise ConfigError(f"truncation {threshold:g} left values outside after {MAX_REDRAWS} redraws; use a larger one")

@@ -227,3 +227,8 @@ def test_the_cli_samples_a_label_with_truncation_and_refuses_a_bad_threshold(tin
     assert "truncation must be a number in [0.05, 4]" in capsys.readouterr().err
     assert main(["sample", "--checkpoint", str(tiny_runs["dcgan"]), "--n", "4", "--label", "7", "--out", str(out)]) == 2
     assert "not class-conditional" in capsys.readouterr().err
+
+
+def test_too_little_noise_for_the_blocks_gets_a_clear_message():
+    with pytest.raises(ConfigError, match="noise_dim must be at least 3"):
+        get_variant("biggan").model_class(tiny_config(noise_dim=2), (1, 16, 16), 10)
