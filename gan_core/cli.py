@@ -93,7 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=int, help="images or sequences to draw (default 64 and 16), or the length of a "
                         "ranked list (default 10)")
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--label", type=int, help="class label (CGAN, ACGAN)")
+    sample.add_argument("--label", type=int, help="class label (CGAN, ACGAN, BigGAN)")
+    sample.add_argument("--truncation", type=float, help="redraw noise values beyond this threshold (models that "
+                                                         "allow it: BigGAN)")
     sample.add_argument("--category", type=int, help="categorical code value (InfoGAN)")
     sample.add_argument("--continuous", help="comma-separated continuous code values (InfoGAN)")
     sample.add_argument("--temperature", type=float, default=1.0,
@@ -217,7 +219,8 @@ def _sample_images(args: argparse.Namespace) -> int:
     if suffix not in (".png", ".npy"):
         raise ConfigError(f"--out must end in .png or .npy; got {args.out.name}")
     model = load_generator(args.checkpoint)
-    images = generate(model, args.n, args.seed, labels=args.label, category=args.category, continuous=continuous)
+    images = generate(model, args.n, args.seed, labels=args.label, category=args.category, continuous=continuous,
+                      truncation=args.truncation)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".png":
         save_png(to_pil(images, columns=min(args.n, 10)), args.out)

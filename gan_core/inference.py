@@ -13,6 +13,29 @@ import torch
 from gan_core.checkpoints import LoadedGenerator
 from gan_core.errors import CheckpointError, ConfigError
 from gan_core.latent import LatentLayout
+from gan_core.registry import get_variant
+from gan_core.truncation import check_threshold, supports_truncation
+
+
+def allows_truncation(model: LoadedGenerator) -> bool:
+    """Whether this generator's model class samples with truncated noise (a capability, not a variant name)."""
+    return model.layout is not None and supports_truncation(get_variant(model.variant).model_class)
+
+
+def require_conditional(model: LoadedGenerator) -> LoadedGenerator:
+    """`model`, if it takes a class label; otherwise one message saying what it is and what is needed."""
+    if model.layout is None or not model.layout.num_labels:
+        raise ConfigError(f"{model.path.name} is a {model.variant} model, which does not take a class label; "
+                          "a class-conditional model is needed here (cgan, acgan or biggan)")
+    return model
+
+
+def _check_truncation(model: LoadedGenerator, truncation: float | None) -> None:
+    if truncation is None:
+        return
+    if not allows_truncation(model):
+        raise ConfigError(f"{model.variant} models are not sampled with truncated noise; leave truncation out")
+    check_threshold(truncation)
 
 
 def _check_choices(
@@ -49,15 +72,20 @@ def generate(
     labels: Sequence[int] | int | None = None,
     category: int | None = None,
     continuous: Sequence[float] | None = None,
+    truncation: float | None = None,
 ) -> torch.Tensor:
-    """`n` images in [-1, 1] as (n, C, H, W) on the CPU. Same seed and choices, same images."""
+    """`n` images in [-1, 1] as (n, C, H, W) on the CPU. Same seed and choices, same images.
+
+    `truncation` (models that allow it) redraws noise values beyond that threshold (`gan_core.truncation`)."""
     if model.layout is None:
         raise ConfigError(f"{model.variant} translates images; use translation instead of sampling")
     if not 1 <= n <= 4096:
         raise ConfigError(f"n must be an integer in [1, 4096]; got {n}")
     _check_choices(model.layout, labels, category, continuous)
+    _check_truncation(model, truncation)
     device = next(model.generator.parameters()).device
-    latent = model.layout.build(n, seed, device, labels=labels, category=category, continuous=continuous)
+    latent = model.layout.build(n, seed, device, labels=labels, category=category, continuous=continuous,
+                                truncation=truncation)
     return model.generator(latent).float().cpu()
 
 

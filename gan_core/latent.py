@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
+from gan_core.truncation import truncate_noise
+
 
 @dataclass(frozen=True)
 class LatentLayout:
@@ -50,9 +52,12 @@ class LatentLayout:
         return torch.cat(parts, dim=1)
 
     def sample_parts(
-        self, n: int, device: torch.device, rng: torch.Generator | None = None
+        self, n: int, device: torch.device, rng: torch.Generator | None = None, truncation: float | None = None
     ) -> dict[str, torch.Tensor]:
-        """Random noise, labels and codes for `n` samples (from the global RNG unless `rng` is given)."""
+        """Random noise, labels and codes for `n` samples (from the global RNG unless `rng` is given).
+
+        With `truncation`, noise values beyond it are then redrawn (`gan_core.truncation`); the labels and
+        codes, and every noise value inside the threshold, are the same as without."""
         parts = {"noise": torch.randn(n, self.noise_dim, device=device, generator=rng)}
         if self.num_labels:
             parts["labels"] = torch.randint(0, self.num_labels, (n,), device=device, generator=rng)
@@ -60,6 +65,8 @@ class LatentLayout:
             parts["category"] = torch.randint(0, self.categorical, (n,), device=device, generator=rng)
         if self.continuous:
             parts["continuous"] = torch.rand(n, self.continuous, device=device, generator=rng) * 2 - 1
+        if truncation is not None:
+            parts["noise"] = truncate_noise(parts["noise"], truncation, rng)
         return parts
 
     def grid_parts(self, rows: int, columns: int, seed: int, device: torch.device) -> dict[str, torch.Tensor]:
@@ -82,10 +89,11 @@ class LatentLayout:
         labels: Sequence[int] | int | None = None,
         category: int | None = None,
         continuous: Sequence[float] | None = None,
+        truncation: float | None = None,
     ) -> torch.Tensor:
-        """A latent batch from a seed with optional fixed label, category and continuous values."""
+        """A latent batch from a seed with optional fixed label, category and continuous values (and truncated noise)."""
         rng = torch.Generator(device="cpu").manual_seed(seed)
-        parts = self.sample_parts(n, torch.device("cpu"), rng)
+        parts = self.sample_parts(n, torch.device("cpu"), rng, truncation)
         if self.num_labels and labels is not None:
             parts["labels"] = torch.as_tensor(labels, dtype=torch.int64).expand(n).clone()
         if self.categorical and category is not None:

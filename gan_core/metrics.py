@@ -102,10 +102,10 @@ class DigitsReference:
         self.real_confident_share = confident_share(self.test_features, judge)
 
 
-def _sample_latents(model: LoadedGenerator, n: int, seed: int) -> dict[str, torch.Tensor]:
+def _sample_latents(model: LoadedGenerator, n: int, seed: int, truncation: float | None = None) -> dict[str, torch.Tensor]:
     """Latent parts with labels / categories spread evenly, so every class is measured equally."""
     rng = torch.Generator().manual_seed(seed)
-    parts = model.layout.sample_parts(n, torch.device("cpu"), rng)
+    parts = model.layout.sample_parts(n, torch.device("cpu"), rng, truncation)
     if model.layout.num_labels:
         parts["labels"] = torch.arange(n) % model.layout.num_labels
     if model.layout.categorical:
@@ -114,11 +114,12 @@ def _sample_latents(model: LoadedGenerator, n: int, seed: int) -> dict[str, torc
 
 
 def evaluate_generator(model: LoadedGenerator, judge: Judge, reference: DigitsReference, n: int = 1000,
-                       seed: int = 0) -> dict[str, Any]:
-    """Every metric that applies to this generator, as plain JSON-ready values."""
+                       seed: int = 0, truncation: float | None = None) -> dict[str, Any]:
+    """Every metric that applies to this generator, as plain JSON-ready values (with truncated noise when
+    `truncation` is given: the labels drawn, and the noise values inside the threshold, stay the same)."""
     if model.layout is None:
         raise CheckpointError(f"{model.variant} translates images; digit metrics do not apply")
-    parts = _sample_latents(model, n, seed)
+    parts = _sample_latents(model, n, seed, truncation)
     images = generate_from_latent(model, model.layout.compose(**parts))
     predicted, features = judge.predict(images)
     result: dict[str, Any] = {

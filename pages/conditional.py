@@ -1,4 +1,6 @@
-"""Conditional generation: ask a CGAN or ACGAN for the classes you choose, and walk between samples.
+"""Conditional generation: ask a CGAN, ACGAN or BigGAN for the classes you choose, and walk between samples.
+
+Models that sample with truncated noise (BigGAN) get a truncation control that the label rows follow.
 
 The sample grids and the interpolation are separate fragments, so a widget reruns only its own part;
 every picture is cached by model and inputs.
@@ -11,15 +13,18 @@ import streamlit as st
 from app_shell import run_inside_app
 from gan_core.app.models import conditional_models, interpolation_png, sample_png
 from gan_core.grids import stacked_png
+from gan_core.inference import allows_truncation
+from gan_core.truncation import THRESHOLD_RANGE
 from views.models import cached_model
 
 run_inside_app()
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def label_grid(path: str, modified: float, _model, label: int, per_label: int, seed: int) -> bytes:
+def label_grid(path: str, modified: float, _model, label: int, per_label: int, seed: int,
+               truncation: float | None) -> bytes:
     """One row of `per_label` samples of `label`; `path` and `modified` key the cache, not `_model`."""
-    return sample_png(_model, per_label, seed, columns=per_label, scale=3, labels=label)
+    return sample_png(_model, per_label, seed, columns=per_label, scale=3, labels=label, truncation=truncation)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -33,7 +38,7 @@ st.write("A conditional GAN takes the class label as an input, so you decide wha
 
 choices = conditional_models()
 if not choices:
-    st.info("No conditional model yet. Shipped models appear in checkpoints/; or train a CGAN or ACGAN on the "
+    st.info("No conditional model yet. Shipped models appear in checkpoints/; or train a CGAN, ACGAN or BigGAN on the "
             "Train page.")
     st.stop()
 
@@ -43,6 +48,17 @@ classes = model.dataset.class_names or [str(index) for index in range(model.layo
 labels = list(range(model.layout.num_labels))
 
 
+def truncation_control(model) -> float | None:
+    """The truncation threshold the user chose, for models that allow truncation; None means none."""
+    if not allows_truncation(model):
+        return None
+    if not st.toggle("Truncate the noise", key="conditional.truncate",
+                     help="The truncation trick: noise values beyond the threshold are drawn again. A smaller threshold "
+                          "gives more typical, cleaner digits and less variety within each row."):
+        return None
+    return st.slider("Truncation threshold", THRESHOLD_RANGE[0], 2.0, 0.5, step=0.05, key="conditional.truncation")
+
+
 @st.fragment
 def label_grids(path: str, modified: float, model) -> None:
     chosen = st.multiselect("Labels", labels, default=labels[:3], format_func=lambda i: classes[i],
@@ -50,14 +66,16 @@ def label_grids(path: str, modified: float, model) -> None:
     columns = st.columns(2)
     per_label = columns[0].slider("Samples per label", 1, 16, 8, key="conditional.per_label")
     seed = int(columns[1].number_input("Seed", 0, 2**31 - 1, 0, key="conditional.seed"))
+    truncation = truncation_control(model)
     if not chosen:
         st.info("Choose at least one label.")
         return
-    rows = [label_grid(path, modified, model, label, per_label, seed) for label in chosen]
+    rows = [label_grid(path, modified, model, label, per_label, seed, truncation) for label in chosen]
     for label, row in zip(chosen, rows):
         st.image(row, caption=f"label {classes[label]}", output_format="PNG")
+    truncated = "" if truncation is None else f"-truncation{truncation:g}"
     st.download_button("Download these rows (PNG)", lambda: stacked_png(rows), mime="image/png", on_click="ignore",
-                       file_name=f"{Path(path).stem}-labels-{'-'.join(classes[i] for i in chosen)}-seed{seed}.png",
+                       file_name=f"{Path(path).stem}-labels-{'-'.join(classes[i] for i in chosen)}-seed{seed}{truncated}.png",
                        key="conditional.download")
 
 
