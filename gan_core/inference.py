@@ -25,8 +25,9 @@ def allows_truncation(model: LoadedGenerator) -> bool:
 def require_conditional(model: LoadedGenerator) -> LoadedGenerator:
     """`model`, if it takes a class label; otherwise one message saying what it is and what is needed."""
     if model.layout is None or not model.layout.num_labels:
-        raise ConfigError(f"{model.path.name} is a {model.variant} model, which does not take a class label; "
-                          "a class-conditional model is needed here (cgan, acgan or biggan)")
+        raise CheckpointError(f"{model.path.name} is a {model.variant} checkpoint, which is not class-conditional "
+                              "(it does not take a class label); a class-conditional model is needed here "
+                              "(cgan, acgan or biggan)")
     return model
 
 
@@ -55,13 +56,6 @@ def _check_choices(
     if continuous is not None:
         if len(continuous) != layout.continuous:
             raise ConfigError(f"this model has {layout.continuous} continuous codes; got {len(continuous)} values")
-
-
-def require_conditional(model: LoadedGenerator) -> None:
-    """A CheckpointError unless the generator takes a class label (a StyleGAN or DCGAN checkpoint does not)."""
-    if model.layout is None or not model.layout.num_labels:
-        raise CheckpointError(f"{model.path.name} is a {model.variant} checkpoint, which is not class-conditional; "
-                              "conditional generation needs a generator that takes a class label (CGAN, ACGAN)")
 
 
 @torch.inference_mode()

@@ -12,7 +12,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from gan_core.checkpoints import load_generator
-from gan_core.errors import ConfigError
+from gan_core.errors import CheckpointError, ConfigError
 from gan_core.inference import allows_truncation, generate, require_conditional
 from gan_core.latent import LatentLayout
 from gan_core.nets.biggan import BigGanGenerator, ProjectionDiscriminator, orthogonal_penalty
@@ -186,7 +186,7 @@ def test_truncation_is_refused_for_models_that_do_not_sample_with_it(tiny_runs):
 
 def test_a_non_conditional_checkpoint_where_a_conditional_one_is_expected_says_so(tiny_runs):
     assert require_conditional(load_generator(tiny_runs["biggan"])).variant == "biggan"
-    with pytest.raises(ConfigError, match="dcgan-mnist.safetensors is a dcgan model, which does not take a class label"):
+    with pytest.raises(CheckpointError, match="dcgan-mnist.safetensors is a dcgan checkpoint, which is not class-condi"):
         require_conditional(load_generator(tiny_runs["dcgan"]))
 
 
