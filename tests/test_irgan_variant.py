@@ -154,5 +154,5 @@ def test_irgan_reads_its_own_settings_and_refuses_image_ones():
     assert "ml100k" not in get_variant("dcgan").datasets()
     with pytest.raises(ConfigError, match="does not read image_size"):
         config_for("irgan", image_size=32)
-    with pytest.raises(ConfigError, match="split"):
+    with pytest.raises(ConfigError, match="Split must be one of validation, test"):
         config_for("irgan", split="train")

@@ -39,7 +39,7 @@ def wait_for(jobs: JobManager, job_id: str, condition, what: str):
 
 def test_submit_validates_config(tmp_path):
     jobs = JobManager(tmp_path)
-    with pytest.raises(ConfigError, match="batch_size"):
+    with pytest.raises(ConfigError, match="Batch size"):
         jobs.submit(tiny(3).replace(batch_size=0))
     assert jobs.list_jobs() == []
 
