@@ -151,7 +151,8 @@ def _fmt(value: float) -> str:
 def _must_be(name: str, rule: FieldRule, value: Any) -> ConfigError:
     """The one wording of every refused setting, with the field's label as the form shows it."""
     label = rule.label_for(name)
-    shown = "nothing" if value is None else f"{value:,}" if type(value) is int else _shown(value)
+    readable = type(value) is int and abs(value) < 10**15  # thousands separators; a pasted huge number stays short
+    shown = "nothing" if value is None else f"{value:,}" if readable else _shown(value)
     return ConfigError(f"{label[:1].upper() + label[1:]} must be {rule.describe()}; got {shown}", field=name)
 
 

@@ -11,7 +11,7 @@ from gan_core.registry import config_for, variants
 from gan_core.training import Callback, train
 from gan_core.training.run_files import RunFiles
 
-NOISE_VARIANTS = [name for name, spec in variants().items() if not spec.image_to_image]
+NOISE_VARIANTS = [name for name, spec in variants().items() if spec.trains_on_images and not spec.image_to_image]
 
 
 def tiny_config(variant: str, steps: int, **overrides):
