@@ -66,8 +66,8 @@ SPEC = VariantSpec(
     title="BigGAN",
     summary="Large-scale class-conditional GAN: class-conditional batch norm, projection discriminator, "
             "orthogonal regularisation and the truncation trick (fidelity for variety at sampling time).",
-    objective=r"\begin{aligned}L_D &= \mathbb{E}[\max(0, 1 - D(x, y))] + \mathbb{E}[\max(0, 1 + D(G(z, y), y))]\\"
-              r"L_G &= -\mathbb{E}[D(G(z, y), y)] + \beta \textstyle\sum_W \lVert W W^\top \odot (\mathbf{1} - I)"
+    objective=r"\begin{aligned}L_D &= \mathbb{E}[\max(0, 1 - D(x, y))]\\ &\quad+ \mathbb{E}[\max(0, 1 + D(G(z, y), y))]\\"
+              r"L_G &= -\mathbb{E}[D(G(z, y), y)]\\ &\quad+ \beta \textstyle\sum_W \lVert W W^\top \odot (\mathbf{1} - I)"
               r"\rVert_F^2\\ D(x, y) &= \psi(\phi(x)) + \operatorname{embed}(y)^\top \phi(x)\end{aligned}",
     paper="Brock, Donahue & Simonyan, 2019 — Large Scale GAN Training for High Fidelity Natural Image Synthesis",
     settings=(

@@ -140,8 +140,8 @@ SPEC = VariantSpec(
             "sequences, and Monte Carlo roll-outs turn its score into a reward for every token.",
     objective=r"\begin{aligned}&\nabla_\theta J = \textstyle\sum_{t} \mathbb{E}_{y_t\sim G_\theta}"
               r"[\nabla_\theta \log G_\theta(y_t|Y_{1:t-1})\, Q(Y_{1:t-1}, y_t)]\\"
-              r"&Q(Y_{1:t-1}, y_t) = \tfrac{1}{N}\textstyle\sum_{n=1}^{N} D_\phi(Y^n_{1:T}),\ "
-              r"Y^n_{1:T}\in \mathrm{MC}^{G_\beta}(Y_{1:t}; N)\end{aligned}",
+              r"&Q(Y_{1:t-1}, y_t) = \tfrac{1}{N}\textstyle\sum_{n=1}^{N} D_\phi(Y^n_{1:T}),\\"
+              r"&Y^n_{1:T}\in \mathrm{MC}^{G_\beta}(Y_{1:t}; N)\end{aligned}",
     paper="Yu, Zhang, Wang & Yu, AAAI 2017 — SeqGAN: Sequence Generative Adversarial Nets with Policy Gradient",
     model_class=SeqGan,
     basics=SettingGroup("Basics", ("steps", "batch_size", "seed", "device", "precision")),

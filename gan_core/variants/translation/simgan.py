@@ -210,8 +210,8 @@ SPEC = VariantSpec(
             "keeping their labels: a refiner, a local patch discriminator, self-regularisation and a history buffer.",
     objective=r"\begin{aligned}&\min_R\ \textstyle\sum_{\text{patches}}-\log D(R(x))"
               r"+\lambda\,\|R(x)-x\|_1\\"
-              r"&\min_D\ \textstyle\sum_{\text{patches}}-\log D(y)-\log\big(1-D(\tilde x)\big),\ "
-              r"\tilde x\in R(x)\cup\text{history}\end{aligned}",
+              r"&\min_D\ \textstyle\sum_{\text{patches}}-\log D(y)-\log\big(1-D(\tilde x)\big),\\"
+              r"&\tilde x\in R(x)\cup\text{history}\end{aligned}",
     paper="Shrivastava et al., 2017 — Learning from Simulated and Unsupervised Images through Adversarial Training",
     model_class=SimGAN,
     defaults={"dataset": "synthetic_digits", "image_size": 28, "width": 16, "batch_size": 16, "lr_g": 2e-4,
