@@ -1,11 +1,10 @@
 """What every page of GAN Studio stands in: the page table, the navigation and the shared sidebar.
 
-app.py opens it and runs the chosen page. Pages call `run_inside_app` first, because Streamlit treats a
-`pages/` folder beside the main script as a legacy (v1) multipage app until some session has called
-`st.navigation`: until then a deep link (a bookmark of /train, a shared /infogan URL) as the first visit of
-a fresh server runs that page file alone, with no session id (the per-session job cap would not apply), no
-sidebar that starts queued jobs, and file names as the navigation. Streamlit's AppTest runs every page
-that way too.
+app.py opens it and runs the chosen page. The page files live in `app_pages/`, not `pages/`: Streamlit treats a
+`pages/` folder beside the main script as a legacy (v1) multipage app, so a first visit painted a navigation of
+file names ("app, conditional, home, ...") for a few seconds before `st.navigation` drew ours, and a deep link
+(a bookmark of /train) as the first visit of a fresh server ran that page file alone, with no session id and
+no sidebar. Pages still call `run_inside_app` first, which does nothing unless such a folder exists.
 """
 
 import streamlit as st
@@ -20,24 +19,24 @@ from gan_core.device import describe_device, resolve_device
 # The navigation's sections, each a list of pages: file, title, icon, url path ("" is the home page at /).
 SECTIONS = {
     "Learn": [
-        ("pages/home.py", "Home", ":material/home:", ""),
-        ("pages/playground.py", "2-D playground", ":material/scatter_plot:", "playground"),
+        ("app_pages/home.py", "Home", ":material/home:", ""),
+        ("app_pages/playground.py", "2-D playground", ":material/scatter_plot:", "playground"),
     ],
     "Train": [
-        ("pages/train.py", "Train", ":material/model_training:", "train"),
+        ("app_pages/train.py", "Train", ":material/model_training:", "train"),
     ],
     "Explore models": [
-        ("pages/infogan.py", "InfoGAN codes", ":material/tune:", "infogan"),
-        ("pages/conditional.py", "Conditional", ":material/label:", "conditional"),
-        ("pages/style.py", "Style", ":material/style:", "style"),
+        ("app_pages/infogan.py", "InfoGAN codes", ":material/tune:", "infogan"),
+        ("app_pages/conditional.py", "Conditional", ":material/label:", "conditional"),
+        ("app_pages/style.py", "Style", ":material/style:", "style"),
     ],
     "Translate": [
-        ("pages/translate.py", "Translate", ":material/swap_horiz:", "translate"),
-        ("pages/refine.py", "Refine", ":material/auto_fix_high:", "refine"),
+        ("app_pages/translate.py", "Translate", ":material/swap_horiz:", "translate"),
+        ("app_pages/refine.py", "Refine", ":material/auto_fix_high:", "refine"),
     ],
     "Beyond images": [
-        ("pages/sequences.py", "Sequences", ":material/notes:", "sequences"),
-        ("pages/recommend.py", "Recommend", ":material/movie:", "recommend"),
+        ("app_pages/sequences.py", "Sequences", ":material/notes:", "sequences"),
+        ("app_pages/recommend.py", "Recommend", ":material/movie:", "recommend"),
     ],
 }
 PAGES = [page for pages in SECTIONS.values() for page in pages]

@@ -38,7 +38,7 @@ def app_env(monkeypatch, tmp_path, shipped):
 
 def open_page(path: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page(path) if path != "pages/home.py" else None
+    at.switch_page(path) if path != "app_pages/home.py" else None
     at.run()
     assert not at.exception, at.exception
     return at
@@ -49,7 +49,7 @@ def image_sources(at: AppTest) -> list[str]:
 
 
 def test_home_lists_every_variant_with_samples_for_shipped_ones(app_env):
-    at = open_page("pages/home.py")
+    at = open_page("app_pages/home.py")
     from gan_core.registry import variants
 
     subheaders = [element.value for element in at.subheader]
@@ -62,7 +62,7 @@ def test_home_lists_every_variant_with_samples_for_shipped_ones(app_env):
 def test_home_without_models_shows_no_images(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "none"))
-    at = open_page("pages/home.py")
+    at = open_page("app_pages/home.py")
     assert image_sources(at) == []
 
 
@@ -80,13 +80,13 @@ def test_the_home_card_shows_the_model_of_the_variants_default_data_set(monkeypa
 def test_model_pages_without_models_say_so(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "none"))
-    for page in ("pages/infogan.py", "pages/conditional.py"):
+    for page in ("app_pages/infogan.py", "app_pages/conditional.py"):
         at = open_page(page)
         assert at.info and "No" in at.info[0].value
 
 
 def test_train_rejects_a_bad_config_next_to_the_form(app_env):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     at.selectbox(key="variant").select("wgan_gp").run()
     at.text_input(key="wgan_gp.lr_g").input("5")
     at.button[0].click().run()  # the form's submit button comes first
@@ -100,7 +100,7 @@ def test_train_rejects_a_bad_config_next_to_the_form(app_env):
 def test_an_offline_download_is_refused_at_start_under_the_dataset(app_env, monkeypatch, tmp_path):
     monkeypatch.setattr("gan_core.data.downloads.reachable", lambda url, timeout=3.0: False)
     monkeypatch.setenv("GAN_STUDIO_DATA", str(tmp_path / "empty"))
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     at.selectbox(key="dataset.dcgan").select("mnist").run()
     at.button[0].click().run()
     assert not at.exception, at.exception
@@ -109,7 +109,7 @@ def test_an_offline_download_is_refused_at_start_under_the_dataset(app_env, monk
 
 
 def test_train_runs_a_tiny_job_to_the_end(app_env):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     at.selectbox(key="variant").select("dcgan").run()
     at.selectbox(key="dataset.dcgan").select("digits").run()
     for field, value in {"steps": 4, "batch_size": 16, "image_size": 16, "log_every": 1, "sample_every": 2,
@@ -156,7 +156,7 @@ def test_a_job_still_loading_shows_its_latest_output_such_as_a_download_bar(app_
     log = jobs.run_dir(job_id) / "log.txt"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("\rdownloading facades.tar.gz:  10%\rdownloading facades.tar.gz:  45%")
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     assert not at.exception
     assert "Latest output: downloading facades.tar.gz:  45%" in [caption.value for caption in at.caption]
     jobs.update(job_id, status="failed", message="stopped by the test")
@@ -179,7 +179,7 @@ def test_cancel_and_resume_from_the_jobs_table(app_env):
 
     jobs = job_manager()
     job_id = jobs.submit(config_for("dcgan", **{**TINY, "steps": 100_000, "checkpoint_every": 1000}))
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     assert wait_for_status(at, ("running",)) == "running"
     while jobs.get(job_id).step < 2:
         time.sleep(0.2)
@@ -195,7 +195,7 @@ def test_cancel_and_resume_from_the_jobs_table(app_env):
 
 
 def test_infogan_slider_changes_the_image(app_env):
-    at = open_page("pages/infogan.py")
+    at = open_page("app_pages/infogan.py")
     before = image_sources(at)
     assert len(before) == 2  # the large image and the traversal
     at.slider(key="infogan.code0").set_value(1.5).run()
@@ -218,7 +218,7 @@ def test_infogan_category_changes_the_image(monkeypatch, tmp_path):
     # at N(0, 0.02)); the shipped, trained model draws a different digit per category.
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(SHIPPED))
-    at = open_page("pages/infogan.py")
+    at = open_page("app_pages/infogan.py")
     before = image_sources(at)
     options = at.selectbox(key="infogan.category").options
     assert len(options) == 10 and all("draws" in option for option in options), options
@@ -229,7 +229,7 @@ def test_infogan_category_changes_the_image(monkeypatch, tmp_path):
 
 
 def test_conditional_labels_change_the_grids(app_env):
-    at = open_page("pages/conditional.py")
+    at = open_page("app_pages/conditional.py")
     models = at.selectbox(key="conditional.model")
     assert [option.split(" ")[0] for option in models.options] == ["acgan-mnist", "cgan-mnist"]
     before = image_sources(at)
@@ -250,7 +250,7 @@ def test_conditional_labels_change_the_grids(app_env):
 
 
 def test_train_defaults_to_dcgan_and_each_variant_brings_its_dataset(app_env):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     assert at.selectbox(key="variant").value == "dcgan"
     assert at.selectbox(key="dataset.dcgan").value == "mnist_5k"
     assert not any(box.key == "dcgan.keep_lightness" for box in at.checkbox), "no translation fields for dcgan"
@@ -266,7 +266,7 @@ def test_train_defaults_to_dcgan_and_each_variant_brings_its_dataset(app_env):
 
 
 def test_folder_dataset_offers_a_zip_upload_and_states_its_limits(app_env):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     at.selectbox(key="dataset.dcgan").select("folder").run()
     assert not at.exception
     assert any("Accepted: a .zip of PNG" in caption.value for caption in at.caption)
@@ -274,7 +274,7 @@ def test_folder_dataset_offers_a_zip_upload_and_states_its_limits(app_env):
 
 
 def test_each_variant_lists_only_the_datasets_it_can_read_and_asks_only_for_the_folder_that_matters(app_env):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     sampler_sets = at.selectbox(key="dataset.dcgan").options
     assert sampler_sets[0].startswith("mnist_5k:") and any(option.startswith("digits:") for option in sampler_sets)
     assert not any(option.startswith(("facades:", "gray2color:", "translation_folder:")) for option in sampler_sets)
@@ -499,7 +499,7 @@ def loss_chart_steps(at: AppTest) -> list[list]:
 
 def test_a_running_jobs_curves_take_new_rows_once_a_second_not_on_every_look(app_env):
     jobs, job_id, _, _ = running_job_with_three_rows()
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     assert loss_chart_steps(at) == [[10, 20, 30]]
     jobs.record_metrics(job_id, 40, {"D_loss": 0.01, "G_loss": 2.0, "images_per_s": 100.0}, None)
     at.run()  # the live view's next look, well within a second of the last read
@@ -517,7 +517,7 @@ def test_dashboard_shows_the_live_preview_while_a_job_trains(app_env):
     write_grid(files.live_sample, 200)
     os.utime(files.live_sample, (now - 1.5, now - 1.5))  # drawn just before step 30 was logged
 
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     captions = [caption for element in at.get("image") for caption in element.captions if caption]
     assert captions == ["live preview at step 30"]
     assert at.session_state["train.refreshing"] == (True, True)  # the table and the live view refresh on a timer
@@ -556,7 +556,7 @@ def test_overlaid_runs_are_all_named_in_the_legends_and_their_differing_settings
     jobs.update(other, status="finished", started=time.time(), step=20)
     for step in (10, 20):
         jobs.record_metrics(other, step, {"D_loss": 0.5, "G_loss": 1.0, "images_per_s": 90.0}, None)
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     at.session_state["selected_job"] = job_id
     at.run()
     assert not any("differ" in element.value for element in at.caption), "nothing overlaid yet"
@@ -586,7 +586,7 @@ def test_differing_settings_include_a_variants_own_settings():
 
 def test_the_table_the_status_line_the_buttons_and_the_sidebar_tell_one_story(app_env):
     jobs, job_id, _, _ = running_job_with_three_rows()
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
 
     def story() -> tuple:
         table = at.dataframe[0].value

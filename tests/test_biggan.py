@@ -194,7 +194,7 @@ def test_the_conditional_page_offers_truncation_for_biggan_only(monkeypatch, tmp
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tiny_runs["folder"]))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/conditional.py")
+    at.switch_page("app_pages/conditional.py")
     at.run()
     assert not at.exception, at.exception
     models = at.selectbox(key="conditional.model")

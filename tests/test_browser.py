@@ -258,11 +258,32 @@ def test_playground_play_moves_the_points(server, browser):
     page.close()
 
 
+def test_the_first_paint_of_a_fresh_server_shows_our_menu_not_file_names(browser, tmp_path):
+    """With the pages in a `pages/` folder, the first visit showed "app, conditional, home, ..." for seconds."""
+    with session.app_server(tmp_path / "runs", tmp_path / "server.log") as app:
+        page = browser.new_page()
+        page.goto(app.url, wait_until="commit")
+        links = page.locator("[data-testid='stSidebarNav'] a")
+        seen: list[list[str]] = []
+
+        def our_menu() -> bool:
+            texts = links.all_text_contents()
+            if texts and texts not in seen:
+                seen.append(texts)
+            return any("InfoGAN codes" in text for text in texts)
+
+        wait_until(our_menu, 90, "the sectioned navigation")
+        page.close()
+    file_names = {"app", "conditional", "home", "infogan", "playground", "train", "translate"}
+    assert not any(file_names & {text.strip() for text in texts} for texts in seen), seen
+
+
 def test_a_deep_link_on_a_fresh_server_runs_the_app_around_the_page(browser, tmp_path):
     """The first visitor of a freshly started server opens /train directly (a bookmark) and starts two jobs.
 
-    Until app.py has run once, Streamlit offers `pages/` as legacy pages without app.py around them; then the
-    jobs were stored without a session (GAN_STUDIO_JOBS_PER_SESSION did not apply) and the sidebar was not ours.
+    While the pages lived in `pages/`, Streamlit offered them as legacy pages without app.py around them until app.py
+    had run once; then the jobs were stored without a session (GAN_STUDIO_JOBS_PER_SESSION did not apply) and the
+    sidebar was not ours.
     """
     import re
 

@@ -18,7 +18,7 @@ def train_page(monkeypatch, tmp_path) -> AppTest:
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_MAX_JOBS", "0")  # queue only: no worker starts
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/train.py")
+    at.switch_page("app_pages/train.py")
     at.run()
     assert not at.exception, at.exception
     return at

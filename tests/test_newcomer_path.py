@@ -17,7 +17,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 def test_a_size_the_networks_cannot_take_is_refused_before_a_job_exists(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/train.py")
+    at.switch_page("app_pages/train.py")
     at.run()
     at.number_input(key="dcgan.image_size").set_value(33)
     at.button[0].click().run()
@@ -30,7 +30,7 @@ def test_a_size_the_networks_cannot_take_is_refused_before_a_job_exists(monkeypa
 def test_the_folder_dataset_without_a_folder_is_refused_before_a_job_exists(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/train.py")
+    at.switch_page("app_pages/train.py")
     at.run()
     at.selectbox(key="dataset.dcgan").select("folder").run()
     at.button[0].click().run()
@@ -42,7 +42,7 @@ def test_the_folder_dataset_without_a_folder_is_refused_before_a_job_exists(monk
 def test_a_home_card_link_opens_train_with_its_variant(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/train.py")
+    at.switch_page("app_pages/train.py")
     at.query_params["variant"] = "wgan_gp"
     at.run()
     assert not at.exception, at.exception
@@ -101,7 +101,7 @@ def test_start_again_fills_the_form_with_a_jobs_settings(monkeypatch, tmp_path):
     job_id = jobs.submit(config_for("wgan", steps=7, lr_g=3e-4, weight_clip=0.02), name="a wgan")
     jobs.update(job_id, status="cancelled")
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/train.py")
+    at.switch_page("app_pages/train.py")
     at.run()
     at.button(key="job.again").click().run()
     assert not at.exception, at.exception

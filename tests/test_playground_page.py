@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "playground.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "playground.py")
 
 
 @pytest.fixture

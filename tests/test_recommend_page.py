@@ -32,7 +32,7 @@ def page(monkeypatch, tmp_path, checkpoints) -> AppTest:
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(checkpoints))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/recommend.py")
+    at.switch_page("app_pages/recommend.py")
     at.run()
     assert not at.exception, at.exception
     return at
@@ -75,7 +75,7 @@ def test_missing_ratings_are_an_error_message_not_a_traceback(monkeypatch, tmp_p
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(folder))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/recommend.py")
+    at.switch_page("app_pages/recommend.py")
     at.run()
     assert not at.exception
     assert "pip install --no-deps recbole" in at.error[0].value

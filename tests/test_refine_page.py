@@ -13,7 +13,7 @@ from gan_core.registry import config_for, get_variant
 
 torch.set_num_threads(1)
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "refine.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "refine.py")
 
 
 @pytest.fixture(scope="module")

@@ -602,7 +602,7 @@ def test_ten_sessions_browse_and_sample_while_three_queue_jobs(conditional_env, 
     def browse(index: int) -> None:
         try:
             at = AppTest.from_file(APP, default_timeout=120)
-            at.switch_page("pages/conditional.py")
+            at.switch_page("app_pages/conditional.py")
             for change in (None, ("conditional.seed", index), ("conditional.labels", [index % 10])):
                 if change is not None:
                     key, value = change
@@ -703,12 +703,12 @@ def test_public_server_hides_training_and_official_import(tmp_path, monkeypatch)
     monkeypatch.setenv("GAN_STUDIO_PUBLIC", "1")
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "none"))
-    train = _page("pages/train.py")
+    train = _page("app_pages/train.py")
     assert any("Training is turned off on this public server" in info.value for info in train.info)
     assert not [button for button in train.button if "Start training" in str(button.label)]
     assert not [box for box in train.selectbox if box.key == "variant"]
 
-    translate = _page("pages/translate.py")
+    translate = _page("app_pages/translate.py")
     assert any("Importing official .pth generators is turned off" in info.value for info in translate.info)
     assert translate.radio(key="translate.source").options == ["A GAN Studio model"]
 
@@ -717,10 +717,10 @@ def test_private_server_keeps_training_and_official_import(tmp_path, monkeypatch
     monkeypatch.delenv("GAN_STUDIO_PUBLIC", raising=False)
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "none"))
-    train = _page("pages/train.py")
+    train = _page("app_pages/train.py")
     assert not [info for info in train.info if "public server" in info.value]
     assert [box for box in train.selectbox if box.key == "variant"]
-    translate = _page("pages/translate.py")
+    translate = _page("app_pages/translate.py")
     assert len(translate.radio(key="translate.source").options) == 2
 
 
@@ -729,7 +729,7 @@ def test_jobs_per_session_reaches_the_train_page(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_MAX_JOBS", "0")  # queue only: nothing starts, so the limit is what we see
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/train.py")
+    at.switch_page("app_pages/train.py")
     at.session_state["session_id"] = "alice"  # before app_shell.open_app would draw a fresh one
     at.run()
     at.number_input(key="dcgan.steps").set_value(2)

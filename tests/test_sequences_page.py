@@ -46,7 +46,7 @@ def page(monkeypatch, tmp_path, checkpoints) -> AppTest:
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(checkpoints))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/sequences.py")
+    at.switch_page("app_pages/sequences.py")
     at.run()
     assert not at.exception, at.exception
     return at

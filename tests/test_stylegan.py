@@ -224,7 +224,7 @@ def style_page_env(monkeypatch, tmp_path, style_run):
 
 def open_style_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/style.py")
+    at.switch_page("app_pages/style.py")
     at.run()
     assert not at.exception, at.exception
     return at

@@ -18,7 +18,7 @@ from gan_core.translation import MAX_SIDE, load_official_translator, load_transl
 
 torch.set_num_threads(1)
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "translate.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "translate.py")
 
 
 @pytest.fixture(scope="module")

@@ -77,7 +77,7 @@ def test_a_new_variants_setting_is_a_cli_flag(toy_variant, capsys, tmp_path):
 def test_a_new_variants_setting_is_in_the_train_form(toy_variant, monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/train.py")
+    at.switch_page("app_pages/train.py")
     at.run()
     at.selectbox(key="variant").select("toygan").run()
     assert not at.exception, at.exception
@@ -95,7 +95,7 @@ def form_fields(at: AppTest, variant: str) -> set[str]:
 def test_the_train_form_shows_exactly_the_settings_each_variant_reads(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/train.py")
+    at.switch_page("app_pages/train.py")
     at.run()
     for name, spec in variants().items():
         at.selectbox(key="variant").select(name).run()

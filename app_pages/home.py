@@ -61,9 +61,9 @@ st.markdown(
 
 st.header("Start here")
 first, second = st.columns(2)
-first.page_link("pages/playground.py", label="See a GAN learn in 30 seconds: the 2-D playground",
+first.page_link("app_pages/playground.py", label="See a GAN learn in 30 seconds: the 2-D playground",
                 icon=":material/scatter_plot:")
-second.page_link("pages/train.py", label="Your first training job: DCGAN on 5,000 real MNIST digits (minutes on a CPU)",
+second.page_link("app_pages/train.py", label="Your first training job: DCGAN on 5,000 real MNIST digits (minutes on a CPU)",
                  icon=":material/model_training:", query_params={"variant": "dcgan"})
 
 st.header("The variants")
@@ -79,9 +79,9 @@ for index, spec in enumerate(variants().values()):
         if path is not None and card is not None:
             card(path)
         links = st.columns(2)
-        links[0].page_link("pages/train.py", label=f"Train {spec.title}", icon=":material/model_training:",
+        links[0].page_link("app_pages/train.py", label=f"Train {spec.title}", icon=":material/model_training:",
                            query_params={"variant": spec.name})
         if spec.page != "/train":
-            page_file = f"pages/{spec.page.strip('/')}.py"
+            page_file = f"app_pages/{spec.page.strip('/')}.py"
             links[1].page_link(page_file, label=PAGE_ACTIONS.get(spec.page, f"Open {spec.page}"),
                                icon=":material/arrow_forward:")
