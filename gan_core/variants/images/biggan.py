@@ -72,7 +72,7 @@ SPEC = VariantSpec(
     paper="Brock, Donahue & Simonyan, 2019 — Large Scale GAN Training for High Fidelity Natural Image Synthesis",
     settings=(
         SettingGroup("Optimiser", ("lr_g", "lr_d", "beta1", "beta2", "n_critic", "lr_decay_start")),
-        SettingGroup("Objective", ("ema_decay", "ortho_weight")),
+        SettingGroup("Objective", ("objective", "ema_decay", "ortho_weight")),  # hinge by default, as the paper
         SettingGroup("Networks", (*NETWORKS.fields, "shared_dim")),
     ),
     own_settings={
@@ -82,7 +82,7 @@ SPEC = VariantSpec(
                                 help="BigGAN: size of the class embedding shared by G's blocks (paper 128)"),
     },
     model_class=BigGAN,
-    defaults={"objective": "hinge", "spectral_norm": True, "lr_g": 1e-4, "lr_d": 4e-4, "beta1": 0.0,
+    defaults={"objective": "hinge", "lr_g": 1e-4, "lr_d": 4e-4, "beta1": 0.0,
               "beta2": 0.999, "n_critic": 2, "ema_decay": 0.999, "noise_dim": 80, "width": 16, "batch_size": 32, "steps": 1500},
     conditional=True,
     page="/conditional",
