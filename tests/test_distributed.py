@@ -114,9 +114,9 @@ def test_only_rank_zero_writes_the_run_folder(probe, variant):
 def test_two_ranks_of_batch_b_take_the_step_one_process_takes_with_batch_2b(probe):
     """One step of the MLP GAN (no batch norm): D's update, then G's, each on the same rows of one global batch."""
     for optimizer_step in (1, 2):
-        one = torch.load(probe / "digests" / f"equivalence-one-process-step{optimizer_step}.pt")
+        one = torch.load(probe / "digests" / f"equivalence-one-process-step{optimizer_step}.pt", weights_only=True)
         for rank in (0, 1):
-            two = torch.load(probe / "digests" / f"equivalence-rank{rank}-step{optimizer_step}.pt")
+            two = torch.load(probe / "digests" / f"equivalence-rank{rank}-step{optimizer_step}.pt", weights_only=True)
             assert len(one["grads"]) == len(two["grads"]) > 0
             for single, averaged in zip(one["grads"], two["grads"]):
                 torch.testing.assert_close(averaged, single, rtol=1e-5, atol=1e-7)
