@@ -93,17 +93,20 @@ def main() -> None:
     parser.add_argument("--dataset", choices=JUDGED_DATASETS, default=JUDGED_DATASETS[0],
                         help="digit set to train on; measured by its own judge")
     parser.add_argument("--eval-every", type=int, default=250)
-    parser.add_argument("--variants", default=",".join(n for n, s in variants().items() if not s.image_to_image))
+    parser.add_argument("--variants", default=",".join(n for n, s in variants().items()
+                                                       if s.trains_on_images and not s.image_to_image))
     parser.add_argument("--set", action="append", default=[], help="config override, e.g. --set seed=1")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--keep", type=Path, help="keep each variant's run folder under this folder (default: a temporary one)")
     args = parser.parse_args()
     overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.set)}
     judge = load_judge(dataset=args.dataset)
     reference = DigitsReference(judge)
     rows = []
-    with tempfile.TemporaryDirectory() as workdir:
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = args.keep or Path(scratch)
         for variant in args.variants.split(","):
-            rows.append(run(variant, args.steps, args.device, args.eval_every, Path(workdir), judge, reference, overrides))
+            rows.append(run(variant, args.steps, args.device, args.eval_every, workdir, judge, reference, overrides))
             print(f"{variant}: done in {rows[-1]['wall_s']} s", flush=True)
     print(f"\ntorch {torch.__version__}, dataset {args.dataset}, device {args.device}, {torch.get_num_threads()} threads, "
           f"judge held-out accuracy {judge.held_out_accuracy:.4f}\n")
