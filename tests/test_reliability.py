@@ -128,7 +128,6 @@ def test_sigkill_at_twenty_moments_never_loses_a_checkpoint(tmp_path):
     delays = random.Random(0)
     kills, before_first_checkpoint, mid_write = 0, 0, 0
     seen_temporaries: set[Path] = set()
-    started = time.monotonic()
     while kills < KILLS:
         resume_step = _checked_checkpoint(files) if run_dir.exists() else 0
         resume = files.resume.is_file()
@@ -165,7 +164,6 @@ def test_sigkill_at_twenty_moments_never_loses_a_checkpoint(tmp_path):
     assert load_resume_state(files.resume)["step"] == KILL_STEPS
     assert [row["step"] for row in files.read_metrics()] == list(range(1, KILL_STEPS + 1))
     assert temporaries(run_dir) == [], "half-written files of killed processes are cleaned up on the next start"
-    assert time.monotonic() - started < 90, "keep the suite quick"
 
 
 def _cli_main(argv: list[str]) -> None:
