@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -53,11 +54,22 @@ class AccuracyWatch(Callback):
                 self.reached_at = training_time
 
 
+ROW_FILE = "quality_row.json"
+
+
 def run(variant: str, steps: int, device: str, eval_every: int, workdir: Path, judge, reference,
         overrides: dict) -> dict:
+    """Train `variant` and score it; a row already measured in `workdir` with the same settings is read back
+    instead, so a long table stopped part-way (a killed process, a session's end) resumes with `--keep`."""
     config = config_for(variant, dataset=reference.dataset, steps=steps, device=device, checkpoint_every=eval_every,
                         sample_every=steps, log_every=50, **overrides)
     run_dir = workdir / variant
+    saved = run_dir / ROW_FILE
+    if saved.is_file():
+        row = json.loads(saved.read_text())
+        if row.get("config") == json.loads(config.to_json()):
+            return row
+    shutil.rmtree(run_dir, ignore_errors=True)  # a run stopped part-way starts again
     watch = AccuracyWatch(judge, reference, run_dir)
     started = time.perf_counter()
     result = train(config, run_dir, [watch])
@@ -65,9 +77,11 @@ def run(variant: str, steps: int, device: str, eval_every: int, workdir: Path, j
     scores = evaluate_generator(load_generator(run_dir / "generator.safetensors"), judge, reference, n=1000, seed=0)
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     images_per_s = sum(r["images_per_s"] for r in rows) / len(rows)
-    return {"variant": variant, "status": result.status, "steps": result.step, "wall_s": round(wall, 1),
-            "images_per_s": round(images_per_s), "reached_0.97_at_s": None if watch.reached_at is None
-            else round(watch.reached_at, 1), "trace": watch.trace, **scores}
+    row = {"variant": variant, "status": result.status, "steps": result.step, "wall_s": round(wall, 1),
+           "images_per_s": round(images_per_s), "reached_0.97_at_s": None if watch.reached_at is None
+           else round(watch.reached_at, 1), "trace": watch.trace, **scores, "config": json.loads(config.to_json())}
+    saved.write_text(json.dumps(row, indent=2))
+    return row
 
 
 def format_table(rows: list[dict]) -> str:
