@@ -1,7 +1,8 @@
 """LAPGAN's networks (Denton, Chintala, Szlam & Fergus 2015), class-conditional (the paper's CC-LAPGAN).
 
-Level 0 is a small fully connected GAN at the coarsest scale, as the paper's level-0 models on CIFAR-10 are:
-noise and the one-hot label in, a coarse image out; its discriminator sees the coarse image and the label.
+Level 0 is a small conditional DCGAN at the coarsest scale: noise and the one-hot label in, a coarse image out;
+its discriminator sees the coarse image and the label (the paper's level-0 models are fully connected; see
+`CoarseDiscriminator` for why these are convolutional).
 Each finer level k is a convolutional conditional GAN at side sₖ. Its generator sees the upsampled coarser image
 l = u(I), a noise plane and a label plane, and returns the residual h = G(z, l, y) with no output squashing (the
 paper's last layer is linear: residuals are signed). Its discriminator sees (residual, l, label plane) and
@@ -26,34 +27,43 @@ from gan_core.pyramid import level_sizes, upsample
 
 
 class CoarseGenerator(nn.Module):
-    """(noise, one-hot label) → coarse image in [-1, 1]: a fully connected network with batch norm."""
+    """(noise, one-hot label) → coarse image in [-1, 1]: a fully connected layer to a (4·width)-channel grid at half
+    the side, one transposed convolution to the full side, batch norm and ReLU between (DCGAN's blocks)."""
 
-    def __init__(self, noise_dim: int, num_classes: int, channels: int, size: int, hidden: int) -> None:
+    def __init__(self, noise_dim: int, num_classes: int, channels: int, size: int, width: int) -> None:
         super().__init__()
-        self.shape = (channels, size, size)
+        self.start = (4 * width, (size + 1) // 2, (size + 1) // 2)
+        kernel = 4 if size % 2 == 0 else 3  # doubles an even side (4 → 8); 4 → 7 for an odd one
+        self.project = nn.Sequential(nn.Linear(noise_dim + num_classes, 4 * width * self.start[1] ** 2, bias=False),
+                                     nn.BatchNorm1d(4 * width * self.start[1] ** 2), nn.ReLU(True))
         self.model = nn.Sequential(
-            nn.Linear(noise_dim + num_classes, hidden), nn.BatchNorm1d(hidden), nn.ReLU(True),
-            nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(True),
-            nn.Linear(hidden, channels * size * size), nn.Tanh(),
+            nn.ConvTranspose2d(4 * width, 2 * width, kernel, 2, 1, bias=False), nn.BatchNorm2d(2 * width), nn.ReLU(True),
+            nn.Conv2d(2 * width, channels, 3, padding=1), nn.Tanh(),
         )
 
     def forward(self, noise: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
-        return self.model(torch.cat([noise, one_hot], dim=1)).view(-1, *self.shape)
+        return self.model(self.project(torch.cat([noise, one_hot], dim=1)).view(-1, *self.start))
 
 
 class CoarseDiscriminator(nn.Module):
-    """(coarse image, one-hot label) → one logit: fully connected, LeakyReLU, dropout as the paper's level-0 D."""
+    """(coarse image, one-hot label) → one logit: two convolutions over the image with the label as constant planes
+    (as CGAN's discriminator takes it), then a linear layer.
 
-    def __init__(self, num_classes: int, channels: int, size: int, hidden: int) -> None:
+    The paper's level-0 discriminator is fully connected; here one stayed at chance (D(x) ≈ 0.51 after 450 steps,
+    blobs for digits) while this one learnt labelled 8×8 digits in 1,200 steps of level 0 alone.
+    """
+
+    def __init__(self, num_classes: int, channels: int, size: int, width: int) -> None:
         super().__init__()
         self.model = nn.Sequential(
-            nn.Linear(channels * size * size + num_classes, hidden), nn.LeakyReLU(0.2, True), nn.Dropout(0.3),
-            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2, True), nn.Dropout(0.3),
-            nn.Linear(hidden, 1),
+            nn.Conv2d(channels + num_classes, width, 3, 1, 1), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2, True),
+            nn.Flatten(), nn.Linear(2 * width * (size // 2) ** 2, 1),
         )
 
     def forward(self, coarse: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
-        return self.model(torch.cat([coarse.flatten(1), one_hot], dim=1)).float()
+        planes = one_hot[:, :, None, None].expand(-1, -1, *coarse.shape[-2:])
+        return self.model(torch.cat([coarse, planes], dim=1)).float()
 
 
 class LabelPlane(nn.Module):
@@ -130,7 +140,7 @@ class LaplacianGenerator(nn.Module):
         self.sizes = level_sizes(image_size, levels)
         self.num_classes = num_classes
         self.noise_dims = [noise_dim] + [size * size for size in self.sizes[1:]]
-        self.coarse = CoarseGenerator(noise_dim, num_classes, channels, self.sizes[0], 8 * width)
+        self.coarse = CoarseGenerator(noise_dim, num_classes, channels, self.sizes[0], width)
         self.refiners = nn.ModuleList(ResidualGenerator(num_classes, channels, size, width) for size in self.sizes[1:])
 
     @property
@@ -169,7 +179,7 @@ class LaplacianDiscriminator(nn.Module):
         super().__init__()
         sizes = level_sizes(image_size, levels)
         self.levels = nn.ModuleList(
-            [CoarseDiscriminator(num_classes, channels, sizes[0], 8 * width)]
+            [CoarseDiscriminator(num_classes, channels, sizes[0], width)]
             + [ResidualDiscriminator(num_classes, channels, size, width) for size in sizes[1:]])
 
     def forward(self, k: int, sample: torch.Tensor, coarse_up: torch.Tensor | None, one_hot: torch.Tensor) -> torch.Tensor:

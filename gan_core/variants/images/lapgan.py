@@ -171,7 +171,7 @@ SPEC = VariantSpec(
     ),
     model_class=LAPGAN,
     defaults={"objective": "nonsaturating", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999,
-              "ema_decay": 0.999, "noise_dim": 64, "width": 32, "batch_size": 64, "steps": 2000},
+              "ema_decay": 0.999, "noise_dim": 64, "width": 32, "batch_size": 32, "steps": 2000},
     conditional=True,
     page="/conditional",
     preview_columns=stage_columns(LEVELS),
