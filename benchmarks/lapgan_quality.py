@@ -113,6 +113,8 @@ def run_seeds(args, judge, reference: DigitsReference, width: int, results_file:
     """Train and score both models for every seed, appending one JSON line per run to `results_file`."""
     for seed in args.seeds:
         for variant, settings in (("lapgan", {}), ("cgan", {"width": width})):
+            if variant not in args.variants:
+                continue
             path, budget = train_for_budget(variant, seed, args.budget_s, args.out_dir / f"{variant}-s{seed}", **settings)
             model = load_generator(path)
             scores = evaluate_generator(model, judge, reference, n=args.samples, seed=0)
@@ -142,6 +144,8 @@ def print_tables(rows: list[dict], sizes: dict[str, tuple[int, int]], real: list
         frechet = statistics.median(row["frechet"] for row in runs)
         print(f"| **{variant} median** | | {len(runs)} seeds | | **{accuracy:.3f}** | **{frechet:.2f}** | |")
     levels = [row["levels"] for row in rows if row["variant"] == "lapgan"]
+    if not levels:
+        return
     print("\n| level | side | LAPGAN label accuracy (per seed; median) | LAPGAN Fréchet (per seed; median) | "
           "real digits at this level: label accuracy / Fréchet |")
     print("|---|---|---|---|---|")
@@ -159,6 +163,8 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=120.0, help="CPU seconds of training per run")
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--out-dir", type=Path, default=Path("/tmp/lapgan_quality"))
+    parser.add_argument("--variants", nargs="+", choices=("lapgan", "cgan"), default=["lapgan", "cgan"],
+                        help="train only these (the other's rows may come from an earlier run in OUT_DIR)")
     parser.add_argument("--tables-only", action="store_true",
                         help="print the tables from the runs already in OUT_DIR/results.jsonl, training nothing")
     args = parser.parse_args()
