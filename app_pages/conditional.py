@@ -1,6 +1,7 @@
-"""Conditional generation: ask a CGAN, ACGAN or BigGAN for the classes you choose, and walk between samples.
+"""Conditional generation: ask a CGAN, ACGAN, BigGAN or LAPGAN for the classes you choose, and walk between samples.
 
-Models that sample with truncated noise (BigGAN) get a truncation control that the label rows follow.
+Models that sample with truncated noise (BigGAN) get a truncation control that the label rows follow; models
+that build a sample as a pyramid (LAPGAN) get a toggle that shows one sample's coarse image, residuals and levels.
 
 The sample grids and the interpolation are separate fragments, so a widget reruns only its own part;
 every picture is cached by model and inputs.
@@ -14,6 +15,7 @@ from app_shell import run_inside_app
 from gan_core.app.models import conditional_models, interpolation_png, sample_png
 from gan_core.grids import stacked_png
 from gan_core.inference import allows_truncation
+from gan_core.stages import pyramid_png, shows_pyramid
 from gan_core.truncation import THRESHOLD_RANGE
 from views.models import cached_model
 
@@ -28,6 +30,11 @@ def label_grid(path: str, modified: float, _model, label: int, per_label: int, s
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
+def pyramid(path: str, modified: float, _model, seed: int, label: int) -> bytes:
+    return pyramid_png(_model, seed, label)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
 def interpolation(path: str, modified: float, _model, seed_a: int, seed_b: int, label_a: int, label_b: int) -> bytes:
     return interpolation_png(_model, seed_a, seed_b, 10, label_a, label_b, scale=3)
 
@@ -38,8 +45,8 @@ st.write("A conditional GAN takes the class label as an input, so you decide wha
 
 choices = conditional_models()
 if not choices:
-    st.info("No conditional model yet. Shipped models appear in checkpoints/; or train a CGAN, ACGAN or BigGAN on the "
-            "Train page.")
+    st.info("No conditional model yet. Shipped models appear in checkpoints/; or train a CGAN, ACGAN, BigGAN or LAPGAN "
+            "on the Train page.")
     st.stop()
 
 choice = st.selectbox("Model", choices, format_func=lambda c: c.label, key="conditional.model")
@@ -80,6 +87,25 @@ def label_grids(path: str, modified: float, model) -> None:
 
 
 @st.fragment
+def pyramid_view(path: str, modified: float, model) -> None:
+    """One sample's pyramid: the coarse image, each generated residual and each refined level."""
+    if not st.toggle("Show how one sample is built, coarse to fine", key="conditional.pyramid",
+                     help="This model draws a coarse image first; each finer level adds the detail (the residual) "
+                          "that the upsampled image below it lacks."):
+        return
+    ends = st.columns(2)
+    label = ends[0].selectbox("Label", labels, format_func=lambda i: classes[i], key="conditional.pyramid_label")
+    seed = int(ends[1].number_input("Seed", 0, 2**31 - 1, 0, key="conditional.pyramid_seed"))
+    picture = pyramid(path, modified, model, seed, label)
+    st.image(picture, output_format="PNG")
+    st.caption("Every picture is shown at the final size. Residuals are centred at grey: grey adds nothing, white "
+               "brightens, black darkens the upsampled image they refine. The last picture is the sample itself.")
+    st.download_button("Download the pyramid (PNG)", picture, mime="image/png", on_click="ignore",
+                       file_name=f"{Path(path).stem}-pyramid-{classes[label]}-seed{seed}.png",
+                       key="conditional.download_pyramid")
+
+
+@st.fragment
 def interpolation_row(path: str, modified: float, model) -> None:
     ends = st.columns(4)
     seed_a = int(ends[0].number_input("Seed A", 0, 2**31 - 1, 1, key="conditional.seed_a"))
@@ -95,6 +121,9 @@ def interpolation_row(path: str, modified: float, model) -> None:
 
 
 label_grids(str(choice.path), choice.modified, model)
+if shows_pyramid(model):
+    st.subheader("Coarse to fine")
+    pyramid_view(str(choice.path), choice.modified, model)
 st.subheader("Interpolation")
 st.caption("The generator's input walks in a straight line from one seed (and label) to another.")
 interpolation_row(str(choice.path), choice.modified, model)

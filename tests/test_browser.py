@@ -69,6 +69,13 @@ def server(tmp_path_factory, digits16):
         style_dir = tmp_path_factory.mktemp("stylegan")
         Trainer(config_for("stylegan", **{**TINY, "steps": 4}), style_dir, dataset=digits16).run()
         shutil.copy(style_dir / "generator.safetensors", checkpoints / "stylegan-mnist.safetensors")
+    shipped_lapgan = session.REPO / "checkpoints" / "lapgan-mnist.safetensors"  # /conditional's only model here
+    if shipped_lapgan.is_file():
+        shutil.copy(shipped_lapgan, checkpoints / "lapgan-mnist.safetensors")
+    else:
+        lapgan_dir = tmp_path_factory.mktemp("lapgan")
+        Trainer(config_for("lapgan", **TINY), lapgan_dir, dataset=digits16).run()
+        shutil.copy(lapgan_dir / "generator.safetensors", checkpoints / "lapgan-mnist.safetensors")
     translator_dir = tmp_path_factory.mktemp("pix2pix")
     Trainer(config_for("pix2pix", **TINY_TRANSLATOR), translator_dir, dataset=tiny_pairs()).run()
     shutil.copy(translator_dir / "generator.safetensors", checkpoints / "pix2pix-tiny.safetensors")
@@ -185,6 +192,21 @@ def test_style_page_redraws_the_mixing_grid_when_psi_moves(server, browser):
     for _ in range(6):
         psi.press("ArrowLeft")
     wait_until(lambda: grid.get_attribute("src") != before, 60, "the grid to be redrawn after moving ψ")
+    page.close()
+
+
+def test_conditional_shows_a_lapgan_pyramid_without_an_error(server, browser):
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/conditional")
+    images = page.locator("[data-testid='stImage'] img")
+    images.first.wait_for()
+    page.get_by_text("Download these rows (PNG)").wait_for()
+    before = images.count()
+    page.get_by_text("Show how one sample is built, coarse to fine").click()
+    page.get_by_text("Download the pyramid (PNG)").wait_for()
+    wait_until(lambda: images.count() == before + 1, 60, "the pyramid beside the label rows")
+    assert page.locator("[data-testid='stException']").count() == 0
     page.close()
 
 

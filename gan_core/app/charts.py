@@ -26,16 +26,23 @@ def metric_groups(names: Sequence[str], discriminator: str = "discriminator") ->
     """Chart title → series names, in a fixed order; unknown names go to 'Other'.
 
     `discriminator` is what the variant calls its second player (a WGAN's is a critic), for the titles.
+    A name "part/series" belongs to one part of a model that trains several GANs at once (a pyramid level, a
+    stage): each part gets a chart of its own, titled by the part, before the fixed groups.
     """
     groups: dict[str, list[str]] = {}
+    parts: dict[str, list[str]] = {}
     for name in names:
         if name in HIDDEN_SERIES:
+            continue
+        if "/" in name:
+            parts.setdefault(name.split("/", 1)[0].capitalize(), []).append(name)
             continue
         title = next((title for title, accepts in _GROUPS if accepts(name)), "Other")
         groups.setdefault(title, []).append(name)
     order = [title for title, _ in _GROUPS] + ["Other"]
     named = {"Discriminator losses": f"{discriminator.capitalize()} losses"}
-    return {named.get(title, title): sorted(groups[title]) for title in order if title in groups}
+    fixed = {named.get(title, title): sorted(groups[title]) for title in order if title in groups}
+    return {**{title: sorted(parts[title]) for title in sorted(parts)}, **fixed}
 
 
 class MetricHistory:

@@ -16,7 +16,7 @@ class ProgressBar(Callback):
     def on_log(self, step: int, metrics: dict[str, float]) -> None:
         self.bar.update(step - self.last_step)
         self.last_step = step
-        shown = {k: f"{v:.3g}" for k, v in metrics.items() if k.startswith(("D_", "G_", "W_", "info"))}
+        shown = {k: f"{v:.3g}" for k, v in metrics.items() if k.rsplit("/", 1)[-1].startswith(("D_", "G_", "W_", "info"))}
         shown["img/s"] = f"{metrics['images_per_s']:.0f}"
         self.bar.set_postfix(shown, refresh=False)
 
