@@ -124,12 +124,13 @@ def understand(model: LoadedGenerator, text: str) -> Understanding:
 
 
 @torch.inference_mode()
-def draw_stages(model: LoadedGenerator, tokens: torch.Tensor | None, n: int, seed: int) -> list[torch.Tensor]:
-    """Every stage's images (n, C, h, w) in [-1, 1] on the CPU, from the same noise; `tokens` None: prior conditions."""
-    if not 1 <= n <= 4096:
-        raise ConfigError(f"n must be an integer in [1, 4096]; got {n}")
+def draw_stages(model: LoadedGenerator, tokens: torch.Tensor | None, seeds: list[int]) -> list[torch.Tensor]:
+    """Every stage's images (one per noise seed, (n, C, h, w) in [-1, 1] on the CPU), each seed's image from the
+    same noise at every stage; `tokens` None draws from the prior conditions."""
+    if not 1 <= len(seeds) <= 64:
+        raise ConfigError(f"between 1 and 64 seeds are drawn at once; got {len(seeds)}")
     device = next(model.generator.parameters()).device
-    latent = model.layout.build(n, seed, device)
+    latent = torch.cat([model.layout.build(1, int(seed), device) for seed in seeds])
     count = len(stage_names(model)) or 1
     return [model.generator.draw(latent, tokens, stage=stage).float().cpu() for stage in range(1, count + 1)]
 
@@ -166,3 +167,43 @@ def measure_digits(images: torch.Tensor, judge) -> list[MeasuredDigit]:
     values = measure(images)
     return [MeasuredDigit(int(digits[i]), tuple(a.bins[int(bins[i, j])] for j, a in enumerate(ATTRIBUTES)),
                           tuple(float(values[a.name][i]) for a in ATTRIBUTES)) for i in range(images.shape[0])]
+
+
+@dataclass(frozen=True)
+class CaptionScores:
+    """How far drawings follow their captions: the share whose judged digit is the caption's, and per attribute the
+    share whose measured bin is the one said (over the captions that say it), and how many captions said it."""
+
+    captions: int
+    digit: float
+    attributes: dict[str, tuple[float, int]]
+
+
+@torch.inference_mode()
+def draw_captions(model: LoadedGenerator, texts: list[str], seed: int, batch: int = 250) -> list[torch.Tensor]:
+    """Every stage's image for each caption (one noise draw each, from `seed`), in batches."""
+    require_captions(model)
+    vocabulary = vocabulary_of(model)
+    length = int(model.dataset.details.get("caption_length", 20))
+    device = next(model.generator.parameters()).device
+    count = len(stage_names(model)) or 1
+    stages: list[list[torch.Tensor]] = [[] for _ in range(count)]
+    for start in range(0, len(texts), batch):
+        chunk = texts[start:start + batch]
+        tokens = vocabulary.encode_texts(chunk, length, device)
+        latent = model.layout.build(len(chunk), seed + start, device)
+        for stage in range(count):
+            stages[stage].append(model.generator.draw(latent, tokens, stage=stage + 1).float().cpu())
+    return [torch.cat(images) for images in stages]
+
+
+def caption_scores(images: torch.Tensor, digits: torch.Tensor, said: torch.Tensor, judge) -> CaptionScores:
+    """Scores of `images` drawn for captions that name `digits` and say `said` bins (N, attributes; -1: not said)."""
+    predicted, _ = judge.predict(images)
+    measured = measure_bins(images)
+    attributes = {}
+    for index, attribute in enumerate(ATTRIBUTES):
+        mask = said[:, index] >= 0
+        share = float((measured[mask, index] == said[mask, index]).float().mean()) if mask.any() else float("nan")
+        attributes[attribute.name] = (share, int(mask.sum()))
+    return CaptionScores(len(images), float((predicted == digits).float().mean()), attributes)

@@ -74,9 +74,12 @@ def _article(word: str) -> str:
     return "an" if word[0] in "aeiou8" or word in ("11", "18") else "a"
 
 
-def compose_caption(digit: int, bins: tuple[int, ...], rng: random.Random) -> tuple[str, CaptionFacts]:
-    """One sentence about a digit with measured `bins`, its phrasing drawn from `rng`, and what it says."""
-    said = tuple(bin_ if rng.random() < chance else UNSPECIFIED for bin_, chance in zip(bins, MENTION_CHANCE))
+def compose_caption(digit: int, bins: tuple[int, ...], rng: random.Random,
+                    always_say: tuple[int, ...] = ()) -> tuple[str, CaptionFacts]:
+    """One sentence about a digit with measured `bins`, its phrasing drawn from `rng`, and what it says; the
+    attributes at the indices `always_say` are always mentioned (the benchmark's captions of combinations)."""
+    said = tuple(bin_ if index in always_say or rng.random() < chance else UNSPECIFIED
+                 for index, (bin_, chance) in enumerate(zip(bins, MENTION_CHANCE)))
     noun = rng.choice(DIGIT_WORDS[digit])
     if rng.random() < 0.2:
         noun = f"{rng.choice(('digit', 'number', 'figure'))} {noun}"
