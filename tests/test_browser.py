@@ -204,7 +204,7 @@ def test_text_to_image_draws_a_typed_sentence_at_both_stages(server, browser):
     images.first.wait_for()
     wait_until(lambda: images.count() == 2, 60, "a Stage-I and a Stage-II row for the first example")
     before = images.nth(1).get_attribute("src")
-    box = page.get_by_label("Describe a digit")
+    box = page.get_by_role("textbox", name="Describe a digit")
     box.fill("a fluffy bold seven leaning right")
     box.press("Enter")
     page.get_by_text("(unknown)").wait_for()
