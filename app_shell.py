@@ -29,6 +29,7 @@ SECTIONS = {
         ("app_pages/infogan.py", "InfoGAN codes", ":material/tune:", "infogan"),
         ("app_pages/conditional.py", "Conditional", ":material/label:", "conditional"),
         ("app_pages/style.py", "Style", ":material/style:", "style"),
+        ("app_pages/text_to_image.py", "Text to image", ":material/text_fields:", "text-to-image"),
     ],
     "Translate": [
         ("app_pages/translate.py", "Translate", ":material/swap_horiz:", "translate"),

@@ -46,7 +46,8 @@ def refinement_card(path: Path) -> None:
 
 # What each card's second link says, by the page that shows the variant's models best.
 PAGE_ACTIONS = {"/infogan": "Move the codes", "/conditional": "Choose labels", "/translate": "Translate a picture",
-                "/refine": "Refine synthetic digits", "/recommend": "Recommend movies", "/sequences": "Compare samples"}
+                "/refine": "Refine synthetic digits", "/recommend": "Recommend movies", "/sequences": "Compare samples",
+                "/text-to-image": "Type a sentence"}
 # What a card shows of a shipped model, by the variant's kind of sample.
 CARD_BY_KIND = {"image_grid": sample_card, "image_pairs": translation_card, "refined_pairs": refinement_card}
 
@@ -82,6 +83,6 @@ for index, spec in enumerate(variants().values()):
         links[0].page_link("app_pages/train.py", label=f"Train {spec.title}", icon=":material/model_training:",
                            query_params={"variant": spec.name})
         if spec.page != "/train":
-            page_file = f"app_pages/{spec.page.strip('/')}.py"
+            page_file = f"app_pages/{spec.page.strip('/').replace('-', '_')}.py"  # url text-to-image: text_to_image.py
             links[1].page_link(page_file, label=PAGE_ACTIONS.get(spec.page, f"Open {spec.page}"),
                                icon=":material/arrow_forward:")

@@ -98,6 +98,10 @@ def _parser() -> argparse.ArgumentParser:
                                                          "allow it: BigGAN)")
     sample.add_argument("--category", type=int, help="categorical code value (InfoGAN)")
     sample.add_argument("--continuous", help="comma-separated continuous code values (InfoGAN)")
+    sample.add_argument("--caption", help="text-to-image models (StackGAN): the sentence to draw, e.g. "
+                        "\"a thin 3 leaning left\"")
+    sample.add_argument("--stage", type=int, help="models that draw in stages (StackGAN): the stage to write, 1 for the "
+                        "coarsest (default: the last)")
     sample.add_argument("--temperature", type=float, default=1.0,
                         help="sequence models (SeqGAN): softmax temperature, below 1 for likelier tokens")
     sample.add_argument("--user", help="ranking models (IRGAN): the user id to recommend for (MovieLens: 1..943)")
@@ -219,8 +223,18 @@ def _sample_images(args: argparse.Namespace) -> int:
     if suffix not in (".png", ".npy"):
         raise ConfigError(f"--out must end in .png or .npy; got {args.out.name}")
     model = load_generator(args.checkpoint)
-    images = generate(model, args.n, args.seed, labels=args.label, category=args.category, continuous=continuous,
-                      truncation=args.truncation)
+    if args.caption is not None or args.stage is not None:
+        from gan_core.text_to_image import generate_for_caption
+
+        mixed = [flag for flag, value in (("--label", args.label), ("--category", args.category),
+                                          ("--continuous", args.continuous), ("--truncation", args.truncation))
+                 if value is not None]
+        if mixed:
+            raise ConfigError(f"--caption and --stage draw from a sentence; leave out {', '.join(mixed)}")
+        images = generate_for_caption(model, args.n, args.seed, caption=args.caption, stage=args.stage)
+    else:
+        images = generate(model, args.n, args.seed, labels=args.label, category=args.category, continuous=continuous,
+                          truncation=args.truncation)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".png":
         save_png(to_pil(images, columns=min(args.n, 10)), args.out)

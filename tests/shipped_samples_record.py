@@ -1,9 +1,10 @@
 """Record what every shipped checkpoint draws, so a refactor can prove it changed nothing.
 
 `python tests/shipped_samples_record.py` writes `tests/shipped_samples.npz`: for each
-`checkpoints/*.safetensors` model (the judges aside), eight samples at seed 0 (noise-to-image variants)
-or the translation of the embedded example photo at 64 px (translators), or eight refined synthetic digits
-(refiners), as uint8 pixels; for a ranking model, its generator's scores of every item for the first eight users
+`checkpoints/*.safetensors` model (the judges aside), eight samples at seed 0 (noise-to-image variants; text-to-image
+ones draw RECORDED_CAPTION) or the translation of the embedded example photo at 64 px (translators), or eight refined
+synthetic digits (refiners), as uint8 pixels; for a ranking model, its generator's scores of every item for the first
+eight users
 (× 10,000, rounded); for a sequence model, eight sequences' token ids at seed 0. Neither needs the ratings or the
 corpus installed.
 `tests/test_shipped_samples.py` compares today's output against it. Run it again only when a shipped
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RECORD = Path(__file__).with_name("shipped_samples.npz")
 SAMPLES = 8
 TRANSLATION_SIDE = 64
+RECORDED_CAPTION = "a bold 7 leaning right"
 
 
 def shipped_models() -> list[Path]:
@@ -78,8 +80,13 @@ def draw(path: Path) -> np.ndarray:
     from gan_core.checkpoints import load_generator
     from gan_core.data.types import from_unit_range
     from gan_core.inference import generate
+    from gan_core.text_to_image import generate_for_caption, takes_captions
 
-    images = from_unit_range(generate(load_generator(path), SAMPLES, seed=0))
+    loaded = load_generator(path)
+    if takes_captions(loaded):  # a text-to-image model: eight samples of one fixed sentence, so the encoder counts too
+        images = from_unit_range(generate_for_caption(loaded, SAMPLES, seed=0, caption=RECORDED_CAPTION))
+        return images.mul(255).round().to(torch.uint8).numpy()
+    images = from_unit_range(generate(loaded, SAMPLES, seed=0))
     return images.mul(255).round().to(torch.uint8).numpy()
 
 

@@ -606,3 +606,79 @@ def test_the_table_the_status_line_the_buttons_and_the_sidebar_tell_one_story(ap
     status, step, line, cancel_disabled, sidebar = story()
     assert (status, step) == ("finished", "40/1000") and "**finished** · step 40/1,000" in line
     assert cancel_disabled and "Running jobs:** 0" in sidebar
+
+
+@pytest.fixture(scope="module")
+def stackgan_checkpoints(tmp_path_factory, digits16) -> Path:
+    """A checkpoints folder with a tiny StackGAN (2 steps of each stage)."""
+    folder, run_dir = tmp_path_factory.mktemp("t2i-checkpoints"), tmp_path_factory.mktemp("stackgan")
+    config = config_for("stackgan", **{**TINY, "steps": 4, "sample_every": 4, "checkpoint_every": 4},
+                        stage1_steps=2, condition_dim=4, embedding_dim=8, residual_blocks=1)
+    Trainer(config, run_dir, dataset=digits16).run()
+    shutil.copy(run_dir / "generator.safetensors", folder / "stackgan-mnist.safetensors")
+    return folder
+
+
+def open_text_to_image() -> AppTest:
+    """Its url path (text-to-image) is not its file's name, so AppTest must run the app once before switching."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/text_to_image.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Text to image"
+    return at
+
+
+@pytest.fixture
+def t2i_env(monkeypatch, tmp_path, stackgan_checkpoints):
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(stackgan_checkpoints))
+
+
+def test_text_to_image_draws_both_stages_reads_the_words_and_offers_a_download(t2i_env):
+    at = open_text_to_image()
+    assert len(image_sources(at)) == 2, "a Stage-I row and a Stage-II row"
+    assert [metric.label for metric in at.metric] == ["Digit", "Slant", "Thickness", "Width"]
+    assert at.get("download_button")
+    at.text_input(key="t2i.caption").set_value("a fluffy bold seven").run()
+    assert not at.exception
+    assert "fluffy** (unknown)" in " ".join(element.value for element in at.markdown)
+    assert any("fluffy" in warning.value for warning in at.warning)
+    assert len(image_sources(at)) == 2
+    at.button(key="t2i.example.1").click().run()
+    assert at.text_input(key="t2i.caption").value == "a bold seven leaning right"
+    assert len(image_sources(at)) == 2
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("", "error:caption is empty"),
+    ("fluffy wobbly", "error:none of the words is known"),
+    ("a" * 10_000, "error:10,000 characters"),
+    ("🙂 七 a 3", "warning:symbols that are no words"),
+    ("a ٣ leaning left", "images"),
+    ("a seven", "images"),
+    ("a 12", "warning:only single digits"),
+    ("bold and wide", "warning:names no digit"),
+])
+def test_text_to_image_answers_bad_input_with_a_message_never_a_traceback(t2i_env, text, shown):
+    at = open_text_to_image()
+    at.text_input(key="t2i.caption").set_value(text).run()
+    assert not at.exception, at.exception
+    where, _, words = shown.partition(":")
+    if where == "error":
+        assert at.error and words in at.error[0].value and not image_sources(at)
+    elif where == "warning":
+        assert any(words in warning.value for warning in at.warning) and len(image_sources(at)) == 2
+    else:
+        assert len(image_sources(at)) == 2 and not at.error
+
+
+def test_text_to_image_without_models_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "none"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/text_to_image.py")
+    at.run()
+    assert at.info and "No text-to-image model" in at.info[0].value

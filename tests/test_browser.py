@@ -1,4 +1,5 @@
-"""One real browser over the real server: start a job and watch its curves grow; move an InfoGAN slider and ψ on /style.
+"""One real browser over the real server: start a job and watch its curves grow; move an InfoGAN slider and ψ on /style;
+type a sentence on /text-to-image.
 
 Runs Debian's chromium through Playwright (never a downloaded browser); the server and the browser come from
 benchmarks/browser_session.py, shared with benchmarks/app_latency.py. Every wait is bounded and the server
@@ -76,6 +77,13 @@ def server(tmp_path_factory, digits16):
         lapgan_dir = tmp_path_factory.mktemp("lapgan")
         Trainer(config_for("lapgan", **TINY), lapgan_dir, dataset=digits16).run()
         shutil.copy(lapgan_dir / "generator.safetensors", checkpoints / "lapgan-mnist.safetensors")
+    shipped_stack = session.REPO / "checkpoints" / "stackgan-mnist.safetensors"  # for /text-to-image
+    if shipped_stack.is_file():
+        shutil.copy(shipped_stack, checkpoints / "stackgan-mnist.safetensors")
+    else:
+        stack_dir = tmp_path_factory.mktemp("stackgan")
+        Trainer(config_for("stackgan", **{**TINY, "steps": 4}, stage1_steps=2), stack_dir, dataset=digits16).run()
+        shutil.copy(stack_dir / "generator.safetensors", checkpoints / "stackgan-mnist.safetensors")
     translator_dir = tmp_path_factory.mktemp("pix2pix")
     Trainer(config_for("pix2pix", **TINY_TRANSLATOR), translator_dir, dataset=tiny_pairs()).run()
     shutil.copy(translator_dir / "generator.safetensors", checkpoints / "pix2pix-tiny.safetensors")
@@ -207,6 +215,23 @@ def test_conditional_shows_a_lapgan_pyramid_without_an_error(server, browser):
     page.get_by_text("Download the pyramid (PNG)").wait_for()
     wait_until(lambda: images.count() == before + 1, 60, "the pyramid beside the label rows")
     assert page.locator("[data-testid='stException']").count() == 0
+    page.close()
+
+
+def test_text_to_image_draws_a_typed_sentence_at_both_stages(server, browser):
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/text-to-image")
+    images = page.locator("[data-testid='stImage'] img")
+    images.first.wait_for()
+    wait_until(lambda: images.count() == 2, 60, "a Stage-I and a Stage-II row for the first example")
+    before = images.nth(1).get_attribute("src")
+    box = page.get_by_role("textbox", name="Describe a digit")
+    box.fill("a fluffy bold seven leaning right")
+    box.press("Enter")
+    page.get_by_text("(unknown)").wait_for()
+    wait_until(lambda: images.count() == 2 and images.nth(1).get_attribute("src") != before, 60,
+               "the Stage-II row to be redrawn for the typed sentence")
     page.close()
 
 

@@ -65,19 +65,31 @@ class MetricAccumulator:
         self.rows.append(values)
 
     def flush(self, world: World | None = None) -> tuple[dict[str, float], str | None]:
-        """Means over the interval (and over ranks), and a description of the first non-finite value if any."""
+        """Means over the interval (and over ranks), and a description of the first non-finite value if any.
+
+        A variant that trains in phases (StackGAN's stages) logs each phase's scalars only while it runs, so a
+        name is averaged over the steps that logged it."""
         if not self.rows:
             return {}, None
-        names = list(self.rows[0])
-        table = torch.stack([torch.stack([row[name].float().reshape(()) for name in names]) for row in self.rows])
+        names = list(dict.fromkeys(name for row in self.rows for name in row))
+        table = torch.stack([torch.stack([_scalar(row, name) for name in names]) for row in self.rows])
         table = (world.mean(table) if world is not None else table).cpu()
+        present = torch.tensor([[name in row for name in names] for row in self.rows])
         self.rows = []
-        finite = torch.isfinite(table)
+        finite = torch.isfinite(table) | ~present
         if not bool(finite.all()):
             row, column = (~finite).nonzero()[0].tolist()
             value = table[row, column].item()
             return {}, f"{names[column]} became {value} at step {self.first_step + row}"
-        return dict(zip(names, table.mean(0).tolist())), None
+        means = (table * present).sum(0) / present.sum(0)
+        return dict(zip(names, means.tolist())), None
+
+
+def _scalar(row: dict[str, torch.Tensor], name: str) -> torch.Tensor:
+    """`row[name]` as a float scalar, or 0 on the row's device where this step did not log `name`."""
+    if name in row:
+        return row[name].float().reshape(())
+    return torch.zeros((), device=next(iter(row.values())).device)
 
 
 class Trainer:
