@@ -35,8 +35,9 @@ def pyramid(path: str, modified: float, _model, seed: int, label: int) -> bytes:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def interpolation(path: str, modified: float, _model, seed_a: int, seed_b: int, label_a: int, label_b: int) -> bytes:
-    return interpolation_png(_model, seed_a, seed_b, 10, label_a, label_b, scale=3)
+def interpolation(path: str, modified: float, _model, seed_a: int, seed_b: int, label_a: int, label_b: int,
+                  truncation: float | None) -> bytes:
+    return interpolation_png(_model, seed_a, seed_b, 10, label_a, label_b, scale=3, truncation=truncation)
 
 
 st.title("Conditional generation")
@@ -67,13 +68,12 @@ def truncation_control(model) -> float | None:
 
 
 @st.fragment
-def label_grids(path: str, modified: float, model) -> None:
+def label_grids(path: str, modified: float, model, truncation: float | None) -> None:
     chosen = st.multiselect("Labels", labels, default=labels[:3], format_func=lambda i: classes[i],
                             key="conditional.labels")
     columns = st.columns(2)
     per_label = columns[0].slider("Samples per label", 1, 16, 8, key="conditional.per_label")
     seed = int(columns[1].number_input("Seed", 0, 2**31 - 1, 0, key="conditional.seed"))
-    truncation = truncation_control(model)
     if not chosen:
         st.info("Choose at least one label.")
         return
@@ -106,24 +106,27 @@ def pyramid_view(path: str, modified: float, model) -> None:
 
 
 @st.fragment
-def interpolation_row(path: str, modified: float, model) -> None:
+def interpolation_row(path: str, modified: float, model, truncation: float | None) -> None:
     ends = st.columns(4)
     seed_a = int(ends[0].number_input("Seed A", 0, 2**31 - 1, 1, key="conditional.seed_a"))
     label_a = ends[1].selectbox("Label A", labels, format_func=lambda i: classes[i], key="conditional.label_a")
     seed_b = int(ends[2].number_input("Seed B", 0, 2**31 - 1, 2, key="conditional.seed_b"))
     label_b = ends[3].selectbox("Label B", labels, index=min(1, len(labels) - 1), format_func=lambda i: classes[i],
                                 key="conditional.label_b")
-    picture = interpolation(path, modified, model, seed_a, seed_b, label_a, label_b)
+    picture = interpolation(path, modified, model, seed_a, seed_b, label_a, label_b, truncation)
     st.image(picture, output_format="PNG")
+    truncated = "" if truncation is None else f"-truncation{truncation:g}"
     st.download_button("Download the interpolation (PNG)", picture, mime="image/png", on_click="ignore",
-                       file_name=f"{Path(path).stem}-seed{seed_a}-{classes[label_a]}-to-seed{seed_b}-{classes[label_b]}.png",
+                       file_name=f"{Path(path).stem}-seed{seed_a}-{classes[label_a]}-to-seed{seed_b}-{classes[label_b]}"
+                                 f"{truncated}.png",
                        key="conditional.download_interpolation")
 
 
-label_grids(str(choice.path), choice.modified, model)
+truncation = truncation_control(model)  # the label rows and the interpolation both follow it
+label_grids(str(choice.path), choice.modified, model, truncation)
 if shows_pyramid(model):
     st.subheader("Coarse to fine")
     pyramid_view(str(choice.path), choice.modified, model)
 st.subheader("Interpolation")
 st.caption("The generator's input walks in a straight line from one seed (and label) to another.")
-interpolation_row(str(choice.path), choice.modified, model)
+interpolation_row(str(choice.path), choice.modified, model, truncation)

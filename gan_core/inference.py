@@ -31,7 +31,7 @@ def require_conditional(model: LoadedGenerator) -> LoadedGenerator:
     return model
 
 
-def _check_truncation(model: LoadedGenerator, truncation: float | None) -> None:
+def check_truncation(model: LoadedGenerator, truncation: float | None) -> None:
     if truncation is None:
         return
     if not allows_truncation(model):
@@ -76,7 +76,7 @@ def generate(
     if not 1 <= n <= 4096:
         raise ConfigError(f"n must be an integer in [1, 4096]; got {n}")
     _check_choices(model.layout, labels, category, continuous)
-    _check_truncation(model, truncation)
+    check_truncation(model, truncation)
     device = next(model.generator.parameters()).device
     latent = model.layout.build(n, seed, device, labels=labels, category=category, continuous=continuous,
                                 truncation=truncation)
@@ -90,10 +90,12 @@ def generate_from_latent(model: LoadedGenerator, latent: torch.Tensor) -> torch.
 
 
 def interpolate_noise(layout: LatentLayout, seed_a: int, seed_b: int, steps: int, label_a: int | None = None,
-                      label_b: int | None = None) -> torch.Tensor:
-    """Latents walking from seed A to seed B (and label A to label B, blending one-hots) in `steps`."""
-    start = layout.build(1, seed_a, torch.device("cpu"), labels=label_a)
-    end = layout.build(1, seed_b, torch.device("cpu"), labels=label_b if label_b is not None else label_a)
+                      label_b: int | None = None, truncation: float | None = None) -> torch.Tensor:
+    """Latents walking from seed A to seed B (and label A to label B, blending one-hots) in `steps`; with
+    `truncation`, both ends' noise is truncated (the walk between two truncated ends stays inside the threshold)."""
+    start = layout.build(1, seed_a, torch.device("cpu"), labels=label_a, truncation=truncation)
+    end = layout.build(1, seed_b, torch.device("cpu"), labels=label_b if label_b is not None else label_a,
+                       truncation=truncation)
     weights = torch.linspace(0, 1, steps)[:, None]
     return start * (1 - weights) + end * weights
 

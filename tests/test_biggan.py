@@ -11,9 +11,10 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from gan_core.app.models import interpolation_png
 from gan_core.checkpoints import load_generator
 from gan_core.errors import CheckpointError, ConfigError
-from gan_core.inference import allows_truncation, generate, require_conditional
+from gan_core.inference import allows_truncation, generate, interpolate_noise, require_conditional
 from gan_core.latent import LatentLayout
 from gan_core.nets.biggan import BigGanGenerator, ProjectionDiscriminator, orthogonal_penalty
 from gan_core.registry import config_for, get_variant
@@ -170,6 +171,19 @@ def test_a_truncated_sample_keeps_its_labels_and_narrows_the_noise(tiny_runs):
                        generate(model, 8, seed=0, labels=3, truncation=0.3)), "same seed, same truncated images"
 
 
+def test_an_interpolation_between_truncated_ends_stays_inside_the_threshold(tiny_runs):
+    model = load_generator(tiny_runs["biggan"])
+    noise_dim = model.layout.noise_dim
+    walk = interpolate_noise(model.layout, 1, 2, 6, 3, 5, truncation=0.3)
+    assert walk[:, :noise_dim].abs().max() <= 0.3
+    assert torch.equal(walk[[0, -1]], torch.cat([model.layout.build(1, seed, torch.device("cpu"), labels=label,
+                                                                    truncation=0.3) for seed, label in ((1, 3), (2, 5))]))
+    plain = interpolate_noise(model.layout, 1, 2, 6, 3, 5)
+    assert plain[:, :noise_dim].abs().max() > 0.3
+    with pytest.raises(ConfigError, match="not sampled with truncated noise"):
+        interpolation_png(load_generator(tiny_runs["cgan"]), 1, 2, 6, 3, 5, truncation=0.3)
+
+
 @pytest.mark.parametrize("threshold", [0.0, 0.01, 5.0, -1.0, float("nan"), "a lot"])
 def test_a_truncation_threshold_out_of_range_gets_one_clear_message(tiny_runs, threshold):
     model = load_generator(tiny_runs["biggan"])
@@ -207,7 +221,7 @@ def test_the_conditional_page_offers_truncation_for_biggan_only(monkeypatch, tmp
     at.slider(key="conditional.truncation").set_value(0.1).run()
     truncated = images()
     assert len(truncated) == len(plain) == 3 + 1
-    assert all(after != before for after, before in zip(truncated[:3], plain[:3])), "every label row follows it"
+    assert all(after != before for after, before in zip(truncated, plain)), "every label row and the interpolation follow it"
     assert [element.proto.label for element in at.get("download_button")][0] == "Download these rows (PNG)"
     models.select_index(1).run()
     assert not at.exception, at.exception

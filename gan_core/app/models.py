@@ -16,7 +16,7 @@ from gan_core.app.jobs import job_manager
 from gan_core.checkpoints import LoadedGenerator, load_generator, read_metadata
 from gan_core.errors import CheckpointError
 from gan_core.grids import png_bytes, to_pil, with_labels
-from gan_core.inference import generate, generate_from_latent, interpolate_noise, traversal_latents
+from gan_core.inference import check_truncation, generate, generate_from_latent, interpolate_noise, traversal_latents
 from gan_core.registry import VariantSpec, get_variant
 from gan_core.translation import example_picture, load_translator, translate
 
@@ -95,9 +95,12 @@ def traversal_png(model: LoadedGenerator, seed: int, code_index: int, values: Se
     return png_bytes(with_labels(grid, rows, [f"{value:+.1f}" for value in values]))
 
 
-def interpolation_png(model: LoadedGenerator, seed_a: int, seed_b: int, steps: int,
-                      label_a: int | None = None, label_b: int | None = None, scale: int = 2) -> bytes:
-    latents = interpolate_noise(model.layout, seed_a, seed_b, steps, label_a, label_b)
+def interpolation_png(model: LoadedGenerator, seed_a: int, seed_b: int, steps: int, label_a: int | None = None,
+                      label_b: int | None = None, scale: int = 2, truncation: float | None = None) -> bytes:
+    """PNG bytes of the walk from seed A to seed B; with `truncation` both ends are drawn truncated, as the
+    label rows beside it are."""
+    check_truncation(model, truncation)
+    latents = interpolate_noise(model.layout, seed_a, seed_b, steps, label_a, label_b, truncation)
     return png_bytes(to_pil(generate_from_latent(model, latents), columns=steps, scale=scale))
 
 
