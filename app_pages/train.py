@@ -58,6 +58,11 @@ def job_label(job) -> str:
     return f"{job.name} · {job.id}"
 
 
+def job_examples(job) -> str:
+    """What the job's speed counts: images, users or sequences (a job of a variant no longer installed: examples)."""
+    return specs[job.variant].examples if job.variant in specs else "examples"
+
+
 def act(action, job_id: str) -> None:
     """Button callback: run a job action; a user-facing error is shown on the next run."""
     try:
@@ -304,11 +309,13 @@ def jobs_panel() -> None:
     st.dataframe(
         [{"name": job.name, "variant": job.variant, "status": job.status, "progress": job.progress,
           "step": f"{job.step}/{job.total_steps}",
-          "processes": job.processes, "images/s": "—" if job.images_per_s is None else f"{job.images_per_s:,.0f}",
+          "processes": job.processes,
+          "speed": "—" if job.images_per_s is None else f"{job.images_per_s:,.0f} {job_examples(job)}/s",
           "ETA": format_seconds(job.eta_s) if job.status == "running" else "—", "message": job.message}
          for job in all_jobs],
         column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0),
-                       "images/s": st.column_config.TextColumn("images/s", help="real images the job learns from a second")},
+                       "speed": st.column_config.TextColumn("speed", help="real examples (images, users, sequences) "
+                                                                          "the job learns from a second")},
         hide_index=True,
     )
     by_id = {job.id: job for job in all_jobs}
@@ -446,8 +453,9 @@ def show_curves(job, by_id: dict) -> None:
         st.download_button("Download metrics (CSV)", lambda: metrics_csv(jobs.metrics(job.id)),
                            file_name=f"{job.id}-metrics.csv", mime="text/csv", key="download.metrics")
     figures = st.session_state.setdefault("train.figures", {})
-    for title, series_names in metric_groups(names, specs[job.variant].discriminator).items():
-        log_scale = log_y and title != "Speed (images/s)"
+    job_spec = specs[job.variant]
+    for title, series_names in metric_groups(names, job_spec.discriminator, job_spec.examples).items():
+        log_scale = log_y and not title.startswith("Speed")
         key = (tuple((run_id, by_id[run_id].name, histories[run_id].version) for run_id in shown),
                tuple(series_names), smoothing, log_scale)
         if title not in figures or figures[title][0] != key:  # rebuilt only when its data or settings changed

@@ -24,6 +24,9 @@ DataKind = Literal["images", "image_pairs", "aligned_image_pairs", "ratings", "t
 """What a variant trains on: single images, two image domains, two domains whose pictures pair up, users'
 ratings of items, or sequences of discrete tokens."""
 IMAGE_DATA = ("images", "image_pairs", "aligned_image_pairs")
+# What one example of each kind of data is, for speeds: the trainer counts a batch's examples per second.
+EXAMPLES = {"images": "images", "image_pairs": "image pairs", "aligned_image_pairs": "image pairs", "ratings": "users",
+            "token_sequences": "sequences"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,11 @@ class VariantSpec:
     def trains_on_images(self) -> bool:
         """Its data are pictures (single or paired), so image sizes and image datasets apply."""
         return self.data in IMAGE_DATA
+
+    @property
+    def examples(self) -> str:
+        """What its batches are made of ("images", "users", ...): the unit of its training speed."""
+        return EXAMPLES[self.data]
 
     def rule(self, name: str) -> FieldRule:
         """The rule of a setting this variant reads: a config field's, or one of its own."""

@@ -682,3 +682,16 @@ def test_text_to_image_without_models_says_so(monkeypatch, tmp_path):
     at.switch_page("app_pages/text_to_image.py")
     at.run()
     assert at.info and "No text-to-image model" in at.info[0].value
+
+
+def test_the_speed_chart_counts_what_each_variant_learns_from():
+    from gan_core.app.charts import metric_groups
+    from gan_core.registry import variants
+
+    names = ["D_real", "G_GAN", "images_per_s"]
+    titles = {name: [title for title in metric_groups(names, spec.discriminator, spec.examples)
+                     if title.startswith("Speed")] for name, spec in variants().items()}
+    assert titles["dcgan"] == ["Speed (images/s)"]
+    assert titles["pix2pix"] == ["Speed (image pairs/s)"]
+    assert titles["irgan"] == ["Speed (users/s)"]
+    assert titles["seqgan"] == ["Speed (sequences/s)"]

@@ -17,15 +17,17 @@ _GROUPS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("Wasserstein distance and gradient penalty", lambda name: name in ("W_dist", "GP")),
     ("R1 penalty on real images", lambda name: name == "R1"),
     ("Gradient norms", lambda name: name.startswith("grad_norm")),
-    ("Speed (images/s)", lambda name: name == "images_per_s"),
+    ("Speed", lambda name: name == "images_per_s"),
 )
 HIDDEN_SERIES = ("step", "elapsed_s")
 
 
-def metric_groups(names: Sequence[str], discriminator: str = "discriminator") -> dict[str, list[str]]:
+def metric_groups(names: Sequence[str], discriminator: str = "discriminator",
+                  examples: str = "images") -> dict[str, list[str]]:
     """Chart title → series names, in a fixed order; unknown names go to 'Other'.
 
-    `discriminator` is what the variant calls its second player (a WGAN's is a critic), for the titles.
+    `discriminator` is what the variant calls its second player (a WGAN's is a critic), and `examples` what its
+    batches are made of (`VariantSpec.examples`: IRGAN learns from users, SeqGAN from sequences), for the titles.
     A name "part/series" belongs to one part of a model that trains several GANs at once (a pyramid level, a
     stage): each part gets a chart of its own, titled by the part, before the fixed groups.
     """
@@ -40,7 +42,7 @@ def metric_groups(names: Sequence[str], discriminator: str = "discriminator") ->
         title = next((title for title, accepts in _GROUPS if accepts(name)), "Other")
         groups.setdefault(title, []).append(name)
     order = [title for title, _ in _GROUPS] + ["Other"]
-    named = {"Discriminator losses": f"{discriminator.capitalize()} losses"}
+    named = {"Discriminator losses": f"{discriminator.capitalize()} losses", "Speed": f"Speed ({examples}/s)"}
     fixed = {named.get(title, title): sorted(groups[title]) for title in order if title in groups}
     return {**{title: sorted(parts[title]) for title in sorted(parts)}, **fixed}
 
