@@ -64,7 +64,13 @@ def recording(digests: Path, save_tensors: bool = False) -> Iterator[None]:
 
 @contextlib.contextmanager
 def fixed_inputs(rank: int, world_size: int) -> Iterator[None]:
-    """Real images and noise from one fixed global batch, this rank's slice of it."""
+    """Real images and noise from one fixed global batch, this rank's slice of it.
+
+    Batch norm over features and dropout pass their input through unchanged meanwhile: statistics of each rank's
+    half batch and each rank's own dropout masks make two ranks of B differ from one process of 2B by
+    construction (the MLP GAN has both); what the equivalence tests is how gradients are averaged."""
+    from torch import nn
+
     from gan_core.data.types import BatchSampler
     from gan_core.latent import LatentLayout
 
@@ -86,13 +92,16 @@ def fixed_inputs(rank: int, world_size: int) -> Iterator[None]:
         return {"noise": torch.randn(world_size * n, layout.noise_dim, generator=generator)[rows(n)].to(device)}
 
     saved_call = BatchSampler.__call__
+    saved_norm, saved_dropout = nn.BatchNorm1d.forward, nn.Dropout.forward
     BatchSampler.__call__ = real_batch
     LatentLayout.sample_parts = noise_parts
+    nn.BatchNorm1d.forward = nn.Dropout.forward = lambda self, inputs: inputs
     try:
         yield
     finally:
         BatchSampler.__call__ = saved_call
         LatentLayout.sample_parts = original_parts
+        nn.BatchNorm1d.forward, nn.Dropout.forward = saved_norm, saved_dropout
 
 
 def run_plan(plan: dict) -> None:

@@ -112,7 +112,8 @@ def test_only_rank_zero_writes_the_run_folder(probe, variant):
 
 
 def test_two_ranks_of_batch_b_take_the_step_one_process_takes_with_batch_2b(probe):
-    """One step of the MLP GAN (no batch norm): D's update, then G's, each on the same rows of one global batch."""
+    """One step of the MLP GAN (its batch norm and dropout passed through, see `fixed_inputs`): D's update, then
+    G's, each on the same rows of one global batch."""
     for optimizer_step in (1, 2):
         one = torch.load(probe / "digests" / f"equivalence-one-process-step{optimizer_step}.pt", weights_only=True)
         for rank in (0, 1):
