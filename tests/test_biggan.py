@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from stopping import StopAtStep
 from streamlit.testing.v1 import AppTest
 
 from gan_core.app.models import interpolation_png
@@ -18,7 +19,7 @@ from gan_core.inference import allows_truncation, generate, interpolate_noise, r
 from gan_core.latent import LatentLayout
 from gan_core.nets.biggan import BigGanGenerator, ProjectionDiscriminator, orthogonal_penalty
 from gan_core.registry import config_for, get_variant
-from gan_core.training import Callback, train
+from gan_core.training import train
 from gan_core.training.run_files import RunFiles
 from gan_core.truncation import truncate_noise
 
@@ -29,17 +30,6 @@ TINY = dict(image_size=16, width=8, batch_size=16, noise_dim=12, device="cpu", l
 
 def tiny_config(variant: str = "biggan", steps: int = 3, **overrides):
     return config_for(variant, **{**TINY, "steps": steps, **overrides})
-
-
-class StopAtStep(Callback):
-    def __init__(self, step: int):
-        self.step = step
-
-    def on_start(self, trainer):
-        self.trainer = trainer
-
-    def should_stop(self):
-        return self.trainer.step == self.step
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from stopping import StopAtStep
 from streamlit.testing.v1 import AppTest
 
 from gan_core.app.charts import metric_groups
@@ -21,7 +22,7 @@ from gan_core.inference import generate
 from gan_core.pyramid import build_pyramid, downsample, level_sizes, reconstruct, upsample
 from gan_core.registry import config_for, get_variant
 from gan_core.stages import sample_stages, shows_pyramid, stage_pictures
-from gan_core.training import Callback, train
+from gan_core.training import train
 from gan_core.training.run_files import RunFiles
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -31,17 +32,6 @@ TINY = dict(image_size=16, width=4, batch_size=8, noise_dim=8, device="cpu", log
 
 def tiny_config(variant: str = "lapgan", steps: int = 3, **overrides):
     return config_for(variant, **{**TINY, "steps": steps, **overrides})
-
-
-class StopAtStep(Callback):
-    def __init__(self, step: int):
-        self.step = step
-
-    def on_start(self, trainer):
-        self.trainer = trainer
-
-    def should_stop(self):
-        return self.trainer.step == self.step
 
 
 @pytest.fixture(scope="module")

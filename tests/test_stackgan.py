@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from stopping import StopAtStep
 
 from gan_core.checkpoints import load_generator, read_metadata
 from gan_core.cli import main
 from gan_core.nets.stackgan import kl_to_standard_normal
 from gan_core.registry import config_for
 from gan_core.text_to_image import generate_for_caption, stage_names, takes_captions, understand
-from gan_core.training import Callback, train
+from gan_core.training import train
 from gan_core.training.run_files import RunFiles
 
 
@@ -24,17 +25,6 @@ def tiny(steps: int, stage1_steps: int, **overrides):
                   checkpoint_every=1000, seed=1)
     values.update(overrides)
     return config_for("stackgan", **values)
-
-
-class StopAtStep(Callback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_start(self, trainer):
-        self.trainer = trainer
-
-    def should_stop(self):
-        return self.trainer.step == self.step
 
 
 @pytest.fixture(scope="module")

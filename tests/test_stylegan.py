@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from stopping import StopAtStep
 from streamlit.testing.v1 import AppTest
 
 from gan_core.checkpoints import load_generator
@@ -35,23 +36,12 @@ from gan_core.styles import (
     style_mixing_grid,
     synthesize,
 )
-from gan_core.training import Callback, train
+from gan_core.training import train
 from gan_core.training.run_files import RunFiles
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TINY = {"width": 8, "image_size": 16, "batch_size": 8, "noise_dim": 16, "log_every": 1, "sample_every": 1000,
         "checkpoint_every": 1000, "device": "cpu", "seed": 3, "mapping_layers": 2, "r1_interval": 2}
-
-
-class StopAtStep(Callback):
-    def __init__(self, step: int):
-        self.step = step
-
-    def on_start(self, trainer):
-        self.trainer = trainer
-
-    def should_stop(self):
-        return self.trainer.step == self.step
 
 
 @pytest.fixture(scope="module")

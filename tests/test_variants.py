@@ -4,11 +4,12 @@ import math
 
 import pytest
 import torch
+from stopping import StopAtStep
 
 from gan_core.checkpoints import load_generator
 from gan_core.inference import generate
 from gan_core.registry import config_for, variants
-from gan_core.training import Callback, train
+from gan_core.training import train
 from gan_core.training.run_files import RunFiles
 
 NOISE_VARIANTS = [name for name, spec in variants().items() if spec.trains_on_images and not spec.image_to_image]
@@ -19,19 +20,6 @@ def tiny_config(variant: str, steps: int, **overrides):
                   sample_every=1000, checkpoint_every=1000, seed=3)
     values.update(overrides)
     return config_for(variant, **values)
-
-
-class StopAtStep(Callback):
-    """Cancels a run once it reaches `step`, as the app's cancel button would."""
-
-    def __init__(self, step: int):
-        self.step = step
-
-    def on_start(self, trainer):
-        self.trainer = trainer
-
-    def should_stop(self):
-        return self.trainer.step == self.step
 
 
 def test_the_eight_paper_variants_are_registered():
