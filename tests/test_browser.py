@@ -210,6 +210,7 @@ def test_conditional_shows_a_lapgan_pyramid_without_an_error(server, browser):
     images = page.locator("[data-testid='stImage'] img")
     images.first.wait_for()
     page.get_by_text("Download these rows (PNG)").wait_for()
+    page.get_by_text("Download the interpolation (PNG)").wait_for()  # the page's last picture is drawn: count them all
     before = images.count()
     page.get_by_text("Show how one sample is built, coarse to fine").click()
     page.get_by_text("Download the pyramid (PNG)").wait_for()
