@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from stopping import StopAtStep
+from stopping import assert_resume_is_exact, logged_steps
 from streamlit.testing.v1 import AppTest
 
 from gan_core.app.models import interpolation_png
@@ -20,7 +20,6 @@ from gan_core.latent import LatentLayout
 from gan_core.nets.biggan import BigGanGenerator, ProjectionDiscriminator, orthogonal_penalty
 from gan_core.registry import config_for, get_variant
 from gan_core.training import train
-from gan_core.training.run_files import RunFiles
 from gan_core.truncation import truncate_noise
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -73,17 +72,8 @@ def test_checkpoint_round_trip_samples_the_same_images(tiny_runs):
 
 
 def test_resume_continues_as_if_never_stopped(digits16, tmp_path):
-    config = tiny_config(steps=4)
-    straight = train(config, tmp_path / "straight", dataset=digits16)
-    assert train(config, tmp_path / "split", [StopAtStep(2)], dataset=digits16).status == "cancelled"
-    resumed = train(config, tmp_path / "split", dataset=digits16, resume=True)
-    assert straight.status == resumed.status == "finished"
-    a = torch.load(tmp_path / "straight" / "resume.pt", weights_only=True)
-    b = torch.load(tmp_path / "split" / "resume.pt", weights_only=True)
-    assert a["step"] == b["step"] == 4
-    for key, value in a["model"].items():
-        torch.testing.assert_close(b["model"][key], value, rtol=1e-5, atol=1e-6, msg=key)
-    assert [row["step"] for row in RunFiles(tmp_path / "split").read_metrics()] == [1, 2, 3, 4]
+    assert_resume_is_exact(tiny_config(steps=4), tmp_path, digits16, stop_at=2)
+    assert logged_steps(tmp_path / "split") == [1, 2, 3, 4]
 
 
 def test_orthogonal_penalty_is_zero_for_orthogonal_filters_and_grows_with_their_overlap():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from stopping import StopAtStep
+from stopping import StopAtStep, assert_resume_is_exact
 
 from gan_core.checkpoints import load_generator, read_metadata
 from gan_core.cli import main
@@ -61,14 +61,7 @@ def test_stage_one_and_the_encoder_are_frozen_while_stage_two_trains(digits16, t
 
 
 def test_resume_across_the_phase_change_is_exact(digits16, tmp_path):
-    config = tiny(5, 3)
-    train(config, tmp_path / "straight", dataset=digits16)
-    assert train(config, tmp_path / "split", [StopAtStep(2)], dataset=digits16).status == "cancelled"
-    train(config, tmp_path / "split", dataset=digits16, resume=True)
-    a = torch.load(tmp_path / "straight" / "resume.pt", weights_only=True)
-    b = torch.load(tmp_path / "split" / "resume.pt", weights_only=True)
-    for key, value in a["model"].items():
-        torch.testing.assert_close(b["model"][key], value, rtol=1e-5, atol=1e-6, msg=key)
+    assert_resume_is_exact(tiny(5, 3), tmp_path, digits16, stop_at=2)
 
 
 def test_the_checkpoint_holds_encoder_vocabulary_and_both_stages(trained):

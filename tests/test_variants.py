@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from stopping import StopAtStep
+from stopping import StopAtStep, assert_resume_is_exact, logged_steps
 
 from gan_core.checkpoints import load_generator
 from gan_core.inference import generate
@@ -52,18 +52,8 @@ def test_variant_trains_with_finite_losses_and_round_trips(variant, digits16, tm
 def test_resume_continues_as_if_never_stopped(variant, digits16, tmp_path):
     # The same config both times: schedules that follow the step count (InfoGAN's decaying learning
     # rates) make a run stopped at 2 of 4 steps differ from one trained for 2 and extended to 4.
-    config = tiny_config(variant, 4)
-    straight = train(config, tmp_path / "straight", dataset=digits16)
-    assert train(config, tmp_path / "split", [StopAtStep(2)], dataset=digits16).status == "cancelled"
-    resumed = train(config, tmp_path / "split", dataset=digits16, resume=True)
-    assert straight.status == resumed.status == "finished"
-    a = torch.load(tmp_path / "straight" / "resume.pt", weights_only=True)
-    b = torch.load(tmp_path / "split" / "resume.pt", weights_only=True)
-    assert a["step"] == b["step"] == 4
-    for key, value in a["model"].items():
-        torch.testing.assert_close(b["model"][key], value, rtol=1e-5, atol=1e-6, msg=key)
-    steps = [row["step"] for row in RunFiles(tmp_path / "split").read_metrics()]
-    assert steps == [1, 2, 3, 4], "metrics after the checkpoint are neither lost nor duplicated"
+    assert_resume_is_exact(tiny_config(variant, 4), tmp_path, digits16, stop_at=2)
+    assert logged_steps(tmp_path / "split") == [1, 2, 3, 4], "metrics after the checkpoint are neither lost nor duplicated"
 
 
 def test_linear_decay_follows_the_official_policy():
