@@ -6,8 +6,11 @@ import streamlit as st
 
 from app_shell import run_inside_app
 from gan_core.app.models import sample_png, shipped_model, translation_preview_png
+from gan_core.errors import GanStudioError
 from gan_core.refine import refinement_preview_png
 from gan_core.registry import variants
+from gan_core.retrieval.recommender import load_recommender
+from gan_core.sequence.sampling import load_sequence_model
 from views.models import cached_model
 
 run_inside_app()
@@ -44,12 +47,36 @@ def refinement_card(path: Path) -> None:
              caption=f"synthetic digits → refined by {path.name}, in pairs")
 
 
+@st.cache_data(show_spinner="Sampling sequences…")
+def text_samples(path: str, modified: float) -> list[str]:
+    return load_sequence_model(path).sample_lines(4, seed=0)
+
+
+def text_card(path: Path) -> None:
+    st.code("\n".join(text_samples(str(path), path.stat().st_mtime)), language=None)
+    st.caption(f"four samples from {path.name}")
+
+
+@st.cache_data(show_spinner="Ranking movies for a user…")
+def first_users_top_five(path: str, modified: float) -> tuple[str, list[str]]:
+    recommender = load_recommender(path)
+    user = recommender.user_ids[0]
+    return user, [item.title or item.item_id for item in recommender.top(user, 5, "generator")]
+
+
+def ranked_list_card(path: Path) -> None:
+    user, titles = first_users_top_five(str(path), path.stat().st_mtime)
+    st.markdown("\n".join(f"{rank}. {title}" for rank, title in enumerate(titles, 1)))
+    st.caption(f"the top 5 movies for user {user}, by {path.name}")
+
+
 # What each card's second link says, by the page that shows the variant's models best.
 PAGE_ACTIONS = {"/infogan": "Move the codes", "/conditional": "Choose labels", "/translate": "Translate a picture",
                 "/refine": "Refine synthetic digits", "/recommend": "Recommend movies", "/sequences": "Compare samples",
                 "/text-to-image": "Type a sentence"}
 # What a card shows of a shipped model, by the variant's kind of sample.
-CARD_BY_KIND = {"image_grid": sample_card, "image_pairs": translation_card, "refined_pairs": refinement_card}
+CARD_BY_KIND = {"image_grid": sample_card, "image_pairs": translation_card, "refined_pairs": refinement_card,
+                "text_lines": text_card, "ranked_lists": ranked_list_card}
 
 
 st.title("GAN Studio")
@@ -78,7 +105,10 @@ for index, spec in enumerate(variants().values()):
         path = shipped_model(spec.name)
         card = CARD_BY_KIND.get(spec.sample_kind.name)
         if path is not None and card is not None:
-            card(path)
+            try:
+                card(path)
+            except GanStudioError as error:
+                st.warning(f"{path.name} cannot be shown: {error}")
         links = st.columns(2)
         links[0].page_link("app_pages/train.py", label=f"Train {spec.title}", icon=":material/model_training:",
                            query_params={"variant": spec.name})

@@ -59,6 +59,21 @@ def test_home_lists_every_variant_with_samples_for_shipped_ones(app_env):
     assert "Running jobs:** 0" in " ".join(element.value for element in at.sidebar.markdown)
 
 
+def test_home_cards_show_lines_of_a_sequence_model_and_a_ranked_list_of_a_ranking_model(monkeypatch, tmp_path):
+    shipped_folder = Path(APP).parent / "checkpoints"
+    for name in ("seqgan-oracle", "irgan-ml100k"):
+        (tmp_path / f"{name}.safetensors").symlink_to(shipped_folder / f"{name}.safetensors")
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path))
+    at = open_page("app_pages/home.py")
+    lines = [line for element in at.code for line in element.value.splitlines()]
+    assert len(lines) == 4 and all(token.isdigit() for line in lines for token in line.split()), "oracle samples: ids"
+    ranked = [element.value for element in at.markdown if element.value.startswith("1. ")]
+    assert len(ranked) == 1 and ranked[0].count("\n") == 4, "five movies, one per line"
+    assert any("top 5 movies for user" in element.value for element in at.caption)
+    assert image_sources(at) == [] and not at.warning
+
+
 def test_home_without_models_shows_no_images(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "none"))
@@ -67,13 +82,23 @@ def test_home_without_models_shows_no_images(monkeypatch, tmp_path):
 
 
 def test_the_home_card_shows_the_model_of_the_variants_default_data_set(monkeypatch, tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
     from gan_core.app.models import shipped_model
+    from gan_core.checkpoints import FORMAT
 
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path))
-    for name in ("pix2pix-gray2color", "pix2pix-photo2sketch_paired", "cgan-zz_other"):
-        (tmp_path / f"{name}.safetensors").touch()
+    trained_on = {"pix2pix-gray2color": "gray2color", "pix2pix-photo2sketch_paired": "photo2sketch_paired",
+                  "cgan-digits": "digits", "cgan-mnist": "mnist_5k", "seqgan-oracle-mle-only": "seqgan_oracle",
+                  "seqgan-oracle": "seqgan_oracle", "seqgan-a_poem": "tang_poems", "acgan-zz_other": "digits"}
+    for name, dataset in trained_on.items():
+        save_file({"x": torch.zeros(1)}, tmp_path / f"{name}.safetensors", metadata={"format": FORMAT, "dataset": dataset})
+    (tmp_path / "acgan-broken.safetensors").write_bytes(b"not a checkpoint")
     assert shipped_model("pix2pix").name == "pix2pix-photo2sketch_paired.safetensors"  # not the first by name
-    assert shipped_model("cgan").name == "cgan-zz_other.safetensors"  # no default-data model: the first one
+    assert shipped_model("cgan").name == "cgan-mnist.safetensors", "the data set is read from the file, not its name"
+    assert shipped_model("seqgan").name == "seqgan-oracle.safetensors", "the plainest name of the default data set's"
+    assert shipped_model("acgan").name == "acgan-broken.safetensors"  # no default-data model: the first by name
     assert shipped_model("dcgan") is None
 
 

@@ -66,12 +66,25 @@ def conditional_models() -> list[ModelChoice]:
 def shipped_model(variant: str) -> Path | None:
     """The shipped checkpoint of `variant` (checkpoints/<variant>-*.safetensors), if there is one.
 
-    The one trained on the variant's default data set comes first (pix2pix: the sketch task, which a
-    new user's Train form also starts with), then the others in name order.
+    One trained on the variant's default data set comes first, as a new user's Train form starts with it
+    (pix2pix: the sketch task; cgan: mnist_5k, not the 8×8 digits). The data set is read from each file's
+    metadata, since file names shorten it (cgan-mnist holds mnist_5k). Among those the plainest name wins
+    (seqgan-oracle before seqgan-oracle-mle-only); without one, the first file by name.
     """
     matches = sorted(checkpoints_dir().glob(f"{variant}-*.safetensors"))
-    default = checkpoints_dir() / f"{variant}-{get_variant(variant).default_config().dataset}.safetensors"
-    return default if default in matches else (matches[0] if matches else None)
+    default = get_variant(variant).default_config().dataset
+    on_default = [path for path in matches if _dataset_of(path) == default]
+    if on_default:
+        return min(on_default, key=lambda path: (len(path.name), path.name))
+    return matches[0] if matches else None
+
+
+def _dataset_of(path: Path) -> str | None:
+    """The data set a checkpoint was trained on, or None for a file that is not a readable checkpoint."""
+    try:
+        return read_metadata(path).get("dataset")
+    except CheckpointError:
+        return None
 
 
 def load_model(path: str, modified: float = 0.0) -> LoadedGenerator:
