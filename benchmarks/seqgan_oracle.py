@@ -168,6 +168,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--d-negatives", type=int, default=base.d_negatives)
     parser.add_argument("--d-rounds-per-epoch", type=int, default=base.d_rounds_per_epoch, help="paper: 5")
     parser.add_argument("--d-epochs-per-round", type=int, default=base.d_epochs_per_round, help="paper: 3")
+    parser.add_argument("--mle-epochs-per-epoch", type=int, default=base.mle_epochs_per_epoch,
+                        help="SeqGAN: MLE epochs of G after each adversarial epoch (paper: 0)")
     parser.add_argument("--d-lr", type=float, default=base.d_lr, help="D's Adam learning rate (paper: 1e-4)")
     parser.add_argument("--paper-d", action="store_true", help="the paper's 1,720 filters instead of a quarter")
     parser.add_argument("--eval-samples", type=int, default=1000, help="samples per curve point")
@@ -185,6 +187,7 @@ def main() -> None:
         pretrain_epochs=args.pretrain_epochs, adversarial_epochs=args.epochs, rollout_count=args.rollouts,
         d_pretrain_rounds=args.d_pretrain_rounds, d_negatives=args.d_negatives, d_lr=args.d_lr,
         d_rounds_per_epoch=args.d_rounds_per_epoch, d_epochs_per_round=args.d_epochs_per_round,
+        mle_epochs_per_epoch=args.mle_epochs_per_epoch,
         **({"d_filter_counts": PAPER_FILTER_COUNTS} if args.paper_d else {}),
     )
     began = time.perf_counter()

@@ -247,3 +247,20 @@ def test_poem_corpus_problems_have_clear_messages(tmp_path):
     empty.write_text("", encoding="utf-8")
     with pytest.raises(DatasetUnavailableError, match="holds 0 five-character poem"):
         load_poems(empty)
+
+
+def adam_steps(optimizer: torch.optim.Optimizer) -> int:
+    return max((int(state["step"]) for state in optimizer.state.values()), default=0)
+
+
+@pytest.mark.parametrize("mle_epochs", [0, 2])
+def test_an_adversarial_epoch_interleaves_as_many_mle_epochs_as_asked(mle_epochs):
+    torch.manual_seed(0)
+    model = SeqGanModel(TINY.with_changes(mle_epochs_per_epoch=mle_epochs), VOCAB, LENGTH, TINY_ORACLE.train_count)
+    model.attach_optimizers(model.configure_optimizers())
+    batches = TokenBatchSampler(make_oracle_data(TINY_ORACLE).train, TINY.batch_size)
+    model.start_adversarial()
+    measured = model.adversarial_epoch(batches)
+    assert adam_steps(model.optimizers["generator_pg"]) == TINY.g_steps_per_epoch
+    assert adam_steps(model.optimizers["generator_mle"]) == mle_epochs * model.batches_per_epoch == mle_epochs * 4
+    assert torch.isfinite(measured["MLE_loss"])

@@ -199,15 +199,19 @@ class SeqGanModel(nn.Module):
         return {"PG_loss": loss.detach(), "reward_mean": rewards.mean()}
 
     def adversarial_epoch(self, next_batch: TokenBatchSource) -> dict[str, torch.Tensor]:
-        """One epoch of Algorithm 1: G step(s), the roll-out policy's update, D rounds; plus G's NLL on a real batch."""
+        """One epoch of Algorithm 1: G step(s), the roll-out policy's update, D rounds; then `mle_epochs_per_epoch`
+        MLE epochs of G (none in the paper). MLE_loss is theirs, or G's NLL on a real batch without them."""
         measured: dict[str, torch.Tensor] = {}
         for _ in range(self.settings.g_steps_per_epoch):
             measured.update(self.policy_gradient_step())
         self.update_rollout_policy()
         for _ in range(self.settings.d_rounds_per_epoch):
             measured.update(self.discriminator_round(next_batch))
-        with torch.no_grad():
-            measured["MLE_loss"] = self.generator.nll(next_batch()[0]).mean()
+        if self.settings.mle_epochs_per_epoch:
+            measured["MLE_loss"] = torch.stack([self.mle_epoch(next_batch) for _ in range(self.settings.mle_epochs_per_epoch)]).mean()
+        else:
+            with torch.no_grad():
+                measured["MLE_loss"] = self.generator.nll(next_batch()[0]).mean()
         return measured
 
     @torch.no_grad()

@@ -13,7 +13,7 @@ PAPER_FILTER_COUNTS = (100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 16
 _AT_LEAST_ONE = ("embedding_dim", "hidden_dim", "batch_size", "d_embedding_dim", "d_epochs_per_round", "d_negatives",
                  "g_steps_per_epoch", "rollout_count")
 _NOT_NEGATIVE = ("pretrain_epochs", "d_pretrain_rounds", "d_rounds_per_epoch", "adversarial_epochs", "d_highway_layers",
-                 "generator_init_std", "generator_lr", "grad_clip", "d_l2", "d_lr")
+                 "generator_init_std", "generator_lr", "grad_clip", "d_l2", "d_lr", "mle_epochs_per_epoch")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,10 @@ class SeqGanSettings:
     # adversarial phase
     adversarial_epochs: int = 200
     g_steps_per_epoch: int = 1
+    # MLE epochs of G after each adversarial epoch: 0 is the paper's Algorithm 1; 1 interleaves teacher forcing
+    # as later work does (Li et al. 2017's adversarial dialogue; LeakGAN's code), so the adversarial updates come
+    # on top of exactly the MLE-only run's updates
+    mle_epochs_per_epoch: int = 0
     rollout_count: int = 16  # Monte Carlo roll-outs per prefix
     rollout_update_rate: float = 0.8  # roll-out policy ← rate · roll-out policy + (1 - rate) · generator
 
