@@ -67,21 +67,29 @@ def finish(record: RunRecord, model: SeqGanModel, data: OracleData, final_sample
     record.distinct = {n: distinct_ngram_share(samples, n) for n in (2, 4)}
 
 
-def run_seed(seed: int, settings: SeqGanSettings, data: OracleData, args: argparse.Namespace) -> tuple[RunRecord, RunRecord, dict]:
+def pretrain(seed: int, settings: SeqGanSettings, data: OracleData, eval_samples: int
+             ) -> tuple[SeqGanModel, TokenBatchSampler, list[tuple[int, float]], float]:
+    """G by MLE, then D on G's samples, as both continuations start; returns the model, its batches, G's oracle-NLL
+    curve and D's accuracy in its last round."""
     torch.manual_seed(seed)
     oracle_settings = data.oracle.settings
     model = SeqGanModel(settings, oracle_settings.vocab_size, oracle_settings.sequence_length, data.train.shape[0])
     model.attach_optimizers(model.configure_optimizers())
     batches = TokenBatchSampler(data.train, settings.batch_size)
-    started = time.perf_counter()
     pretrain_curve = []
     for epoch in range(settings.pretrain_epochs):
         model.mle_epoch(batches)
-        pretrain_curve.append((epoch + 1, measure(model, data, args.eval_samples, EVAL_SEED + epoch)))
+        pretrain_curve.append((epoch + 1, measure(model, data, eval_samples, EVAL_SEED + epoch)))
         print(f"seed {seed} pre-train epoch {epoch + 1}: oracle NLL {pretrain_curve[-1][1]:.3f}", flush=True)
     d_scores = [model.discriminator_round(batches) for _ in range(settings.d_pretrain_rounds)]
-    pretrain_seconds = time.perf_counter() - started
     d_accuracy = float(d_scores[-1]["D_accuracy"]) if d_scores else float("nan")
+    return model, batches, pretrain_curve, d_accuracy
+
+
+def run_seed(seed: int, settings: SeqGanSettings, data: OracleData, args: argparse.Namespace) -> tuple[RunRecord, RunRecord, dict]:
+    started = time.perf_counter()
+    model, batches, pretrain_curve, d_accuracy = pretrain(seed, settings, data, args.eval_samples)
+    pretrain_seconds = time.perf_counter() - started
     print(f"seed {seed} pre-training done in {pretrain_seconds:.0f} s; D accuracy in its last round {d_accuracy:.3f}", flush=True)
 
     mle_model = clone(model)
