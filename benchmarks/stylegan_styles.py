@@ -150,7 +150,9 @@ def main() -> None:
     parser.add_argument("--frechet-samples", type=int, default=1000, help="samples per Fréchet measurement")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed of the mixing and truncation measurements")
     parser.add_argument("--frechet-seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" / "stylegan_styles.json")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="where to write the results (default: benchmarks/results/stylegan_styles.json for the shipped "
+                             "checkpoint, nowhere for any other, so measuring a run never overwrites the shipped record)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     started = time.perf_counter()
@@ -168,8 +170,12 @@ def main() -> None:
     result["frechet_seeds"] = args.frechet_seeds
     result["reference_digits"] = int(reference.test_features.shape[0])
     result["seconds"] = round(time.perf_counter() - started, 1)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=1))
+    shipped = REPO / "checkpoints" / "stylegan-mnist.safetensors"
+    target = args.json or (REPO / "benchmarks" / "results" / "stylegan_styles.json" if args.checkpoint.resolve() == shipped else None)
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(result, indent=1))
+        print(f"results: {target}")
     print_tables(result)
 
 
