@@ -92,6 +92,21 @@ def test_resume_continues_as_if_never_stopped(digits16, tmp_path):
     assert "generator.mapping.w_avg" in straight["model"] and "last_r1" in straight["model"]
 
 
+def test_a_decaying_learning_rate_keeps_the_discriminators_lazy_r1_factor():
+    from gan_core.variants.images.stylegan import StyleGAN
+
+    config = config_for("stylegan", steps=4, lr_decay_start=0.5, **TINY)  # r1_interval 2: c = 2/3
+    model = StyleGAN(config, (1, 16, 16), 10)
+    model.attach_optimizers(model.configure_optimizers())
+    rates = {}
+    for step in range(4):
+        model.prepare_step(step)
+        rates[step] = {name: opt.param_groups[0]["lr"] for name, opt in model.optimizers.items()}
+    lazy = 2 / 3
+    assert rates[0] == pytest.approx({"generator": config.lr_g, "discriminator": config.lr_d * lazy})
+    assert rates[3] == pytest.approx({"generator": config.lr_g / 3, "discriminator": config.lr_d * lazy / 3})
+
+
 def test_the_crossover_at_the_last_layer_is_no_mixing(style_model):
     generator = require_style_generator(style_model)
     layers = crossover_layers(style_model, generator.num_ws)

@@ -107,12 +107,16 @@ class GanModel(nn.Module):
         self.steps_done = step
         self.schedule_learning_rates(step)
 
+    def base_learning_rates(self) -> dict[str, float]:
+        """Each optimizer's learning rate before any decay: what `configure_optimizers` gives it."""
+        return {"generator": self.config.lr_g, "discriminator": self.config.lr_d}
+
     def schedule_learning_rates(self, step: int) -> None:
         """Set each player's learning rate for the update after `step` (see `linear_decay`)."""
         if self.config.lr_decay_start >= 1.0:
             return
         factor = linear_decay(step, self.config.steps, self.config.lr_decay_start)
-        base_rates = {"generator": self.config.lr_g, "discriminator": self.config.lr_d}
+        base_rates = self.base_learning_rates()
         for name, optimizer in self.optimizers.items():
             for group in optimizer.param_groups:
                 group["lr"] = base_rates[name] * factor

@@ -53,16 +53,24 @@ class StyleGAN(GanModel):
         # The last R1 value measured, logged at every step in between so the curve has no gaps.
         self.register_buffer("last_r1", torch.zeros(()))
 
+    def lazy_r1_factor(self) -> float:
+        """StyleGAN2's c = k / (k + 1) for R1 every k steps: D's rate and betas are adjusted by it."""
+        interval = self.setting(self.config, "r1_interval")
+        return interval / (interval + 1) if self.setting(self.config, "r1_gamma") > 0 else 1.0
+
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """Adam for both; D's rate and betas are adjusted for lazy R1 as StyleGAN2 does: c = k / (k + 1)."""
+        """Adam for both; D's rate and betas are adjusted for lazy R1 (`lazy_r1_factor`)."""
         c = self.config
-        interval = self.setting(c, "r1_interval")
-        lazy = interval / (interval + 1) if self.setting(c, "r1_gamma") > 0 else 1.0
+        lazy = self.lazy_r1_factor()
         return {
             "generator": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=(c.beta1, c.beta2)),
             "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d * lazy,
                                               betas=(c.beta1**lazy, c.beta2**lazy)),
         }
+
+    def base_learning_rates(self) -> dict[str, float]:
+        """The rates `configure_optimizers` sets, so a learning-rate decay keeps D's lazy-R1 factor."""
+        return {"generator": self.config.lr_g, "discriminator": self.config.lr_d * self.lazy_r1_factor()}
 
     def mixed_ws(self, batch_size: int, device: torch.device, update_w_avg: bool) -> torch.Tensor:
         """Per-layer w's for a fresh batch: with probability `style_mixing` a second w takes over from a random layer."""
@@ -151,7 +159,7 @@ SPEC = VariantSpec(
     paper="Karras, Laine & Aila, 2019 — A Style-Based Generator Architecture for GANs (StyleGAN2's "
           "modulated convolution, Karras et al. 2020)",
     settings=(
-        SettingGroup("Optimiser", ("lr_g", "lr_d", "beta1", "beta2")),
+        SettingGroup("Optimiser", ("lr_g", "lr_d", "beta1", "beta2", "lr_decay_start")),
         SettingGroup("Objective", ("ema_decay", "r1_gamma", "r1_interval", "style_mixing")),
         SettingGroup("Networks", ("noise_dim", "width", "mapping_layers")),
     ),
