@@ -213,3 +213,25 @@ def test_a_gradient_penalty_on_a_batch_norm_critic_is_refused():
         DCGAN(config, (1, 16, 16), 10)
     model = get_variant("wgan_gp").model_class(config_for("wgan_gp", image_size=16, width=8), (1, 16, 16), 10)
     assert model.config.gp_weight == 10.0
+
+
+def test_cgan_mismatch_term_is_off_by_default_and_shows_real_images_under_wrong_labels(digits16, tmp_path):
+    from gan_core.variants.images.cgan import CGAN
+
+    plain = train(tiny_config("cgan", 2), tmp_path / "plain", dataset=digits16)
+    assert plain.status == "finished" and "D_mismatch" not in next(iter(RunFiles(tmp_path / "plain").read_metrics()))
+
+    model = CGAN(tiny_config("cgan", 1, mismatch_weight=2.0), (1, 16, 16), 10)
+    seen = []
+    model.discriminator.register_forward_pre_hook(lambda module, args: seen.append(args[1].clone()))
+    real, labels = torch.zeros(6, 1, 16, 16), torch.arange(6)
+    terms = model.discriminator_real_extra(real, labels)
+    wrong = seen[0][:, :, 0, 0].argmax(1)
+    assert (wrong != labels).all() and ((wrong >= 0) & (wrong < 10)).all()
+    scores = model.discriminator(real, model.condition(wrong))["adv"]  # BN in train mode: the same batch, the same output
+    expected = 2.0 * torch.nn.functional.binary_cross_entropy_with_logits(scores, torch.zeros_like(scores))
+    torch.testing.assert_close(terms["D_mismatch"], expected)
+
+    result = train(tiny_config("cgan", 2, mismatch_weight=1.0), tmp_path / "matched", dataset=digits16)
+    rows = list(RunFiles(tmp_path / "matched").read_metrics())
+    assert result.status == "finished" and all(math.isfinite(row["D_mismatch"]) for row in rows)

@@ -91,6 +91,11 @@ class AdversarialImageGan(GanModel):
         """Extra named loss terms for the discriminator (ACGAN's classes, InfoGAN's Q)."""
         return {}
 
+    def discriminator_real_extra(self, real: torch.Tensor, labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """Extra named loss terms for the discriminator that need the real images themselves (CGAN's
+        real images shown with wrong labels)."""
+        return {}
+
     def generator_extra(self, fake_out: dict[str, torch.Tensor], fake_parts: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Extra named loss terms for the generator."""
         return {}
@@ -125,6 +130,7 @@ class AdversarialImageGan(GanModel):
                 lambda x: self.discriminator(x, real_condition)["adv"], real, fake
             )
         terms.update(self.discriminator_extra(real_out, fake_out, labels, parts))
+        terms.update(self.discriminator_real_extra(real, labels))
         optimizer = self.optimizers["discriminator"]
         optimizer.zero_grad(set_to_none=True)
         torch.stack(list(terms.values())).sum().backward()
