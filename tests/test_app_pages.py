@@ -102,6 +102,22 @@ def test_the_home_card_shows_the_model_of_the_variants_default_data_set(monkeypa
     assert shipped_model("dcgan") is None
 
 
+def test_a_model_choice_says_how_long_it_trained_and_on_what(monkeypatch, tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    from gan_core.app.models import available_models
+    from gan_core.checkpoints import FORMAT
+
+    monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path))
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    for name, extra in (("cgan-long", {"step": "10000", "dataset": "mnist_5k"}), ("cgan-old", {})):
+        save_file({"x": torch.zeros(1)}, tmp_path / f"{name}.safetensors",
+                  metadata={"format": FORMAT, "variant": "cgan", **extra})
+    labels = [choice.label for choice in available_models()]
+    assert labels == ["cgan-long (shipped) · 10,000 steps on mnist_5k", "cgan-old (shipped)"]
+
+
 def test_model_pages_without_models_say_so(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "none"))

@@ -63,7 +63,8 @@ def test_poems_side_by_side_with_their_nearest_training_quatrains_and_curves(pag
     page.radio(key="sequences.dataset").set_value("tang_poems").run()
     assert not page.exception and not page.error
     left, right = (page.selectbox(key=f"sequences.model.{index}").value.label for index in (0, 1))
-    assert {left, right} == {"seqgan-poems (shipped)", "seqgan-poems-mle-only (shipped)"}
+    assert {left, right} == {"seqgan-poems (shipped) · 9 steps on tang_poems",
+                             "seqgan-poems-mle-only (shipped) · 6 steps on tang_poems"}
     tables = [element.value for element in page.dataframe]
     assert len(tables) == 2 and all(len(table) == 10 for table in tables)
     for table in tables:

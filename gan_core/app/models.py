@@ -32,12 +32,25 @@ class ModelChoice:
 
 
 def _choice(path: Path, label: str) -> ModelChoice | None:
+    """The file as a choice labelled with how long it trained and on what, so a user can tell a
+    long-trained model from a quick test run without opening the file."""
     try:
-        variant = read_metadata(path)["variant"]
+        metadata = read_metadata(path)
+        variant = metadata["variant"]
         get_variant(variant)
     except (CheckpointError, KeyError, Exception):  # a foreign or half-written file is simply not offered
         return None
-    return ModelChoice(label, path, variant, path.stat().st_mtime)
+    return ModelChoice(f"{label}{_training_note(metadata)}", path, variant, path.stat().st_mtime)
+
+
+def _training_note(metadata: dict) -> str:
+    """' · 10,000 steps on mnist_5k' from a checkpoint's metadata; empty where it does not say."""
+    try:
+        steps = f"{int(metadata['step']):,} steps"
+    except (KeyError, TypeError, ValueError):
+        return ""
+    dataset = metadata.get("dataset")
+    return f" · {steps} on {dataset}" if dataset else f" · {steps}"
 
 
 def available_models(accepts: Callable[[VariantSpec], bool] = lambda spec: True) -> list[ModelChoice]:
