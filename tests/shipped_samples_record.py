@@ -3,8 +3,8 @@
 `python tests/shipped_samples_record.py` writes `tests/shipped_samples.npz`: for each
 `checkpoints/*.safetensors` model (the judges aside), eight samples at seed 0 (noise-to-image variants; text-to-image
 ones draw RECORDED_CAPTION) or the translation of the embedded example photo at 64 px (translators), or eight refined
-synthetic digits (refiners), as uint8 pixels; for a ranking model, its generator's scores of every item for the first
-eight users
+synthetic digits (refiners; rendered from the wheels' fonts only, so the Debian fonts a machine happens to have change
+nothing), as uint8 pixels; for a ranking model, its generator's scores of every item for the first eight users
 (× 10,000, rounded); for a sequence model, eight sequences' token ids at seed 0. Neither needs the ratings or the
 corpus installed.
 `tests/test_shipped_samples.py` compares today's output against it. Run it again only when a shipped
@@ -64,13 +64,13 @@ def draw(path: Path) -> np.ndarray:
         return NOT_IMAGES[spec.sample_kind.name](path)
     if spec.sample_kind.name == "refined_pairs":  # a refiner: eight synthetic digits (renderer seed 0), refined
         from gan_core.checkpoints import load_generator
-        from gan_core.data.synthetic_digits import Renderer
+        from gan_core.data.synthetic_digits import Renderer, font_sources
         from gan_core.data.types import from_unit_range
         from gan_core.refine import refine_random, refiner_size
 
         loaded = load_generator(path)
         refined = refine_random(loaded.generator, refiner_size(loaded.generator, loaded.dataset.image_shape),
-                                Renderer(), SAMPLES, seed=0).refined
+                                Renderer(font_sources(system=False)), SAMPLES, seed=0).refined
         return from_unit_range(refined).mul(255).round().to(torch.uint8).numpy()
     if spec.image_to_image:
         from gan_core.translation import example_picture, load_translator, translate

@@ -91,6 +91,12 @@ def test_stroke_width_follows_the_style(renderer):
     assert stroke_width(thick) > stroke_width(thin) + 0.8
 
 
+def test_wheel_fonts_alone_leave_out_the_system_folders():
+    bundled = font_sources(system=False)
+    assert bundled and all(not str(path).startswith("/usr/share/fonts") for _, path in bundled)
+    assert {name for name, _ in bundled} <= {name for name, _ in font_sources()}
+
+
 def test_a_font_that_fails_to_load_is_skipped_with_a_warning(tmp_path):
     broken = tmp_path / "Broken.ttf"
     broken.write_bytes(b"not a font at all")

@@ -101,15 +101,17 @@ def _matplotlib_font_dir() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
 
 
-def font_sources() -> list[tuple[str, str | Path]]:
+def font_sources(system: bool = True) -> list[tuple[str, str | Path]]:
     """(name, file) of every candidate font: matplotlib's, Pillow's bundled one, then system TrueType files.
 
-    A file name met twice (DejaVu ships with matplotlib and as a Debian package) is used once.
+    A file name met twice (DejaVu ships with matplotlib and as a Debian package) is used once. `system=False` keeps
+    only the fonts inside the installed wheels, the same on every machine, for output that must not depend on which
+    Debian font packages happen to be installed (a browser install brings several).
     """
     candidates: list[Path] = []
     if (bundled := _matplotlib_font_dir()) is not None and bundled.is_dir():
         candidates.extend(sorted(bundled.glob("*.ttf")))
-    for folder in SYSTEM_FONT_DIRS:
+    for folder in SYSTEM_FONT_DIRS if system else ():
         if folder.is_dir():
             candidates.extend(sorted(folder.rglob("*.ttf")))
     sources: list[tuple[str, str | Path]] = []
