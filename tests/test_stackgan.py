@@ -64,6 +64,33 @@ def test_resume_across_the_phase_change_is_exact(digits16, tmp_path):
     assert_resume_is_exact(tiny(5, 3), tmp_path, digits16, stop_at=2)
 
 
+def test_with_ema_stage_two_trains_on_the_averaged_stage_one_and_resume_stays_exact(digits16, tmp_path):
+    config = tiny(5, 3, ema_decay=0.9)
+    straight, _ = assert_resume_is_exact(config, tmp_path, digits16, stop_at=2)
+    model = straight["model"]
+    stage_one = [key[len("generator."):] for key in model if key.startswith("generator.stage_one.")]
+    weights = [key for key in stage_one if key.endswith("weight")]
+    assert weights and all(torch.equal(model["generator." + key], model["ema_generator." + key]) for key in weights)
+    statistics = [key for key in stage_one if key.endswith("running_mean")]
+    assert statistics and all(torch.isfinite(model["generator." + key]).all() for key in statistics)
+
+
+def test_the_sampling_generator_gets_standing_statistics_and_leaves_training_alone(digits16):
+    from gan_core.variants.images.stackgan import StackGAN
+
+    model = StackGAN(tiny(4, 2, ema_decay=0.9), (1, 16, 16), 10)
+    before = {key: value.clone() for key, value in model.state_dict().items()}
+    sampler = model.sampling_generator()
+    assert all(torch.equal(before[key], value) for key, value in model.state_dict().items())
+    norm = sampler.stage_two.encode[3]
+    assert not torch.equal(norm.running_var, torch.ones_like(norm.running_var)), "statistics measured, not the defaults"
+    assert sampler is not model.ema_generator
+
+
+def test_learning_rate_decay_reaches_every_optimiser(digits16, tmp_path):
+    assert train(tiny(4, 2, lr_decay_start=0.5), tmp_path, dataset=digits16).status == "finished"
+
+
 def test_the_checkpoint_holds_encoder_vocabulary_and_both_stages(trained):
     path = trained / "generator.safetensors"
     metadata = read_metadata(path)

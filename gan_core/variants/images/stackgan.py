@@ -14,6 +14,8 @@ The networks are in `gan_core.nets.stackgan`, the captions in `gan_core.text`.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -52,6 +54,9 @@ STACKGAN_SETTINGS = {
 TEXT_ENCODER_LR = 1e-2
 SUFFIXES = ("I", "II")
 PREVIEW_NOISES = 5
+STANDING_STATISTICS_SEED = 20_170_001
+STAGE_ONE_PARTS = ("text_encoder", "conditioning.0", "stage_one")
+"""What freezes when Stage-II starts: the sentence embedding and everything that draws Stage-I."""
 
 
 def _setting(config: TrainConfig, name: str):
@@ -137,6 +142,11 @@ class StackGAN(GanModel):
             "discriminator_II": adam(self.discriminator[1].parameters(), c.lr_d),
         }
 
+    def base_learning_rates(self) -> dict[str, float]:
+        c = self.config
+        return {"text_encoder": TEXT_ENCODER_LR, "generator_I": c.lr_g, "discriminator_I": c.lr_d,
+                "generator_II": c.lr_g, "discriminator_II": c.lr_d}
+
     def _apply(self, fn, recurse=True):
         super()._apply(fn, recurse)
         self.captions.tokens, self.captions.digits, self.captions.said, self.captions.trainable = (
@@ -218,16 +228,64 @@ class StackGAN(GanModel):
             logs[f"D(G(z))_{suffix}"] = torch.sigmoid(fake_logits.float()).mean()
         return logs
 
+    @torch.no_grad()
+    def calibrate_batch_norm(self, generator: StackGenerator, batches: int = 16, batch_size: int = 64) -> None:
+        """Standing statistics, in place: `generator`'s batch-norm running statistics become the cumulative mean
+        and variance over its own caption-conditioned draws (fixed seed, trainable captions only).
+
+        An averaged (EMA) generator has never run forward in training mode, so statistics copied from the live
+        one do not fit its weights. Frozen modules (eval mode) keep theirs."""
+        norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training]
+        momenta = [norm.momentum for norm in norms]
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None
+        rng = torch.Generator(device="cpu").manual_seed(STANDING_STATISTICS_SEED)
+        device = next(generator.parameters()).device
+        trainable = self.captions.trainable.cpu()
+        for _ in range(batches):
+            rows = trainable[torch.randint(len(trainable), (batch_size,), generator=rng)].to(device)
+            latent = torch.randn(batch_size, generator.latent_dim, generator=rng).to(device)
+            generator.draw(latent, self.captions.tokens[rows])
+        for norm, momentum in zip(norms, momenta):
+            norm.momentum = momentum
+
+    def sampling_generator(self) -> nn.Module:
+        """The EMA generator, when enabled, with standing batch-norm statistics measured on a copy (sampling never
+        changes the training state, so a resumed run stays identical to one never stopped)."""
+        if self.ema_generator is None:
+            return self.generator
+        calibrated = copy.deepcopy(self.ema_generator).train()
+        if self.steps_done >= self.stage1_steps:  # the update at stage1_steps froze Stage-I
+            for name in STAGE_ONE_PARTS:
+                calibrated.get_submodule(name).eval()
+        self.calibrate_batch_norm(calibrated)
+        return calibrated.train(self.ema_generator.training)
+
+    @torch.no_grad()
+    def adopt_averaged_stage_one(self) -> None:
+        """When Stage-II starts, with EMA: the averaged encoder and Stage-I (with standing statistics) replace the
+        live ones before they freeze, so Stage-II learns from the very Stage-I that sampling draws."""
+        if self.ema_generator is None:
+            return
+        generator = self.generator
+        for name in STAGE_ONE_PARTS:
+            generator.get_submodule(name).load_state_dict(self.ema_generator.get_submodule(name).state_dict())
+        generator.stage_two.eval()
+        self.calibrate_batch_norm(generator)
+        generator.stage_two.train()
+
     def train_step(self, next_batch: BatchSource) -> dict[str, torch.Tensor]:
         real, combinations = next_batch()
         right_rows = self.captions.real_rows(combinations)
         wrong_rows = self.captions.mismatched_rows(combinations)
         stage = 0 if self.steps_done < self.stage1_steps else 1
         logs = self.text_encoder_step(right_rows) if stage == 0 else {}
+        if self.steps_done == self.stage1_steps:
+            self.adopt_averaged_stage_one()
         if stage == 1:
-            self.generator.text_encoder.eval().requires_grad_(False)
-            self.generator.stage_one.eval().requires_grad_(False)
-            self.generator.conditioning[0].requires_grad_(False)
+            for name in STAGE_ONE_PARTS:
+                self.generator.get_submodule(name).eval().requires_grad_(False)
         with torch.no_grad():
             right = self.generator.text_encoder(self.captions.tokens[right_rows])
             wrong = self.generator.text_encoder(self.captions.tokens[wrong_rows])
@@ -275,8 +333,8 @@ SPEC = VariantSpec(
               r"\Sigma(\varphi_t)) \,\|\, \mathcal{N}(0, I))\end{aligned}",
     paper="Zhang et al., 2017 — StackGAN: Text to Photo-realistic Image Synthesis with Stacked GANs",
     settings=(
-        SettingGroup("Optimiser", ("lr_g", "lr_d", "beta1", "beta2")),
-        SettingGroup("Stages", ("stage1_steps", "kl_weight")),
+        SettingGroup("Optimiser", ("lr_g", "lr_d", "beta1", "beta2", "lr_decay_start")),
+        SettingGroup("Stages", ("stage1_steps", "kl_weight", "ema_decay")),
         SettingGroup("Networks", ("noise_dim", "width", "condition_dim", "embedding_dim", "residual_blocks")),
     ),
     model_class=StackGAN,
