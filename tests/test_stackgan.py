@@ -75,6 +75,19 @@ def test_with_ema_stage_two_trains_on_the_averaged_stage_one_and_resume_stays_ex
     assert statistics and all(torch.isfinite(model["generator." + key]).all() for key in statistics)
 
 
+def test_every_step_moves_the_averaged_generator(digits16):
+    from gan_core.variants.images.stackgan import StackGAN
+
+    torch.manual_seed(0)
+    model = StackGAN(tiny(4, 2, ema_decay=0.9), (1, 16, 16), 10)
+    model.attach_optimizers(model.configure_optimizers())
+    source = model.batch_source(digits16, 8, torch.device("cpu"))
+    before = [p.clone() for p in model.ema_generator.stage_one.parameters()]
+    model.prepare_step(0)
+    model.train_step(source)
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.ema_generator.stage_one.parameters()))
+
+
 def test_the_sampling_generator_gets_standing_statistics_and_leaves_training_alone(digits16):
     from gan_core.variants.images.stackgan import StackGAN
 

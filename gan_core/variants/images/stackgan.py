@@ -290,6 +290,7 @@ class StackGAN(GanModel):
             right = self.generator.text_encoder(self.captions.tokens[right_rows])
             wrong = self.generator.text_encoder(self.captions.tokens[wrong_rows])
         logs.update(self.gan_step(stage, real, right, wrong))
+        self.update_ema()
         return logs
 
     # --- preview --------------------------------------------------------------------------
