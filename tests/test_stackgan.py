@@ -88,6 +88,18 @@ def test_every_step_moves_the_averaged_generator(digits16):
     assert any(not torch.equal(a, b) for a, b in zip(before, model.ema_generator.stage_one.parameters()))
 
 
+def test_the_average_warms_up_again_when_stage_two_starts():
+    from gan_core.variants.images.stackgan import StackGAN
+
+    model = StackGAN(tiny(200, 100, ema_decay=0.999), (1, 16, 16), 10)
+    decays = []
+    for step in (0, 99, 100, 101, 199):
+        model.steps_done = step
+        decays.append(model.ema_decay_now())
+    assert decays[0] == decays[2] == pytest.approx(0.1) and decays[3] == pytest.approx(2 / 11)
+    assert decays[1] == pytest.approx(100 / 109) and decays[4] == pytest.approx(100 / 109)
+
+
 def test_the_sampling_generator_gets_standing_statistics_and_leaves_training_alone(digits16):
     from gan_core.variants.images.stackgan import StackGAN
 

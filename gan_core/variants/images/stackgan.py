@@ -250,6 +250,12 @@ class StackGAN(GanModel):
         for norm, momentum in zip(norms, momenta):
             norm.momentum = momentum
 
+    def ema_decay_now(self) -> float:
+        """The EMA warm-up restarts with Stage-II: its weights only begin to train at `stage1_steps`, and an average
+        already at full decay would still hold most of their random initial values 1,000 steps later."""
+        steps = self.steps_done if self.steps_done < self.stage1_steps else self.steps_done - self.stage1_steps
+        return min(self.config.ema_decay, (1 + steps) / (10 + steps))
+
     def sampling_generator(self) -> nn.Module:
         """The EMA generator, when enabled, with standing batch-norm statistics measured on a copy (sampling never
         changes the training state, so a resumed run stays identical to one never stopped)."""
