@@ -47,9 +47,8 @@ def test_both_stages_train_with_finite_losses_named_per_stage(trained):
 
 
 def test_stage_one_and_the_encoder_are_frozen_while_stage_two_trains(digits16, tmp_path):
-    config = tiny(4, 2)
-    train(config.replace(steps=2), tmp_path / "two", dataset=digits16)
-    assert train(config, tmp_path / "split", [StopAtStep(2)], dataset=digits16).status == "cancelled"
+    config = tiny(5, 2)  # the update after step 2 starts Stage-II (and, with EMA, adopts the averaged Stage-I)
+    assert train(config, tmp_path / "split", [StopAtStep(3)], dataset=digits16).status == "cancelled"
     before = torch.load(tmp_path / "split" / "resume.pt", weights_only=True)["model"]
     train(config, tmp_path / "split", dataset=digits16, resume=True)
     after = torch.load(tmp_path / "split" / "resume.pt", weights_only=True)["model"]

@@ -38,13 +38,13 @@ from gan_core.text.training_captions import (
 from gan_core.variants.base import BatchSource, GanModel, total_grad_norm
 
 STACKGAN_SETTINGS = {
-    "stage1_steps": FieldRule(int, 0, 10_000_000, default=1500, help="StackGAN: steps that train the text encoder "
+    "stage1_steps": FieldRule(int, 0, 10_000_000, default=6000, help="StackGAN: steps that train the text encoder "
                               "and Stage-I; Stage-II trains on the frozen Stage-I for the remaining steps"),
-    "kl_weight": FieldRule(float, 0.0, 100.0, default=0.02, help="StackGAN: weight λ of the conditioning "
+    "kl_weight": FieldRule(float, 0.0, 100.0, default=0.005, help="StackGAN: weight λ of the conditioning "
                            "augmentation's KL term in each generator's loss (the paper: 1). The KL bounds what the "
-                           "condition can carry: digit and three attribute words need about 5.5 nats; at λ = 1 the KL was "
-                           "0.8 nats by step 500, at 0.1 4.3 nats by step 1,000 and the digit named was drawn 49% of "
-                           "the time (checkpoints/README.md)"),
+                           "condition can carry, and its noise blurs neighbouring captions into each other: at λ = 1 "
+                           "the KL was 0.8 nats by step 500 and every caption drew the same digit; at 0.005 the KL is "
+                           "about 19 nats and Stage-I draws the named digit more often than at 0.02 (checkpoints/README.md)"),
     "condition_dim": FieldRule(int, 1, 256, default=16, help="StackGAN: dimensions of the sampled condition ĉ "
                                "(the paper: 128)"),
     "embedding_dim": FieldRule(int, 4, 512, default=32, help="StackGAN: dimensions of the sentence embedding φ_t"),
@@ -347,7 +347,7 @@ SPEC = VariantSpec(
     model_class=StackGAN,
     own_settings=STACKGAN_SETTINGS,
     defaults={"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999, "noise_dim": 32, "width": 32,
-              "batch_size": 64, "steps": 2300},
+              "batch_size": 64, "steps": 8000, "ema_decay": 0.999},
     page="/text-to-image",
     preview_columns=("Stage-I (upsampled)", "Stage-II", "the pair again for the next noise"),
     distributed=False,
