@@ -5,6 +5,9 @@ One variant whose `train_step` follows a phase schedule set by its own settings,
   attribute word; the GAN never back-propagates into it), and Stage-I trains at half the final side: its
   conditioning augmentation, generator and matching-aware discriminator.
 - after that the encoder and Stage-I are frozen (eval mode, no gradients) and Stage-II trains on Stage-I's images.
+With `ema_decay` (the default), sampling uses an averaged generator with batch-norm statistics of its own; at the
+phase change the averaged encoder and Stage-I replace the live ones before they freeze, and the average's warm-up
+starts again for Stage-II.
 
 Losses are named per stage (`D_real_I`, `G_GAN_II`, ...), so the live curves put each stage's terms side by side.
 The discriminator's loss is the reference code's: log D(real, right text) + ½[log(1 − D(real, wrong text)) +
