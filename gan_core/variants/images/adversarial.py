@@ -31,6 +31,24 @@ STANDING_STATISTICS_SEED = 20_240_601
 
 
 @torch.no_grad()
+def measure_standing_statistics(generator: nn.Module, draw_batch, batches: int = 16,
+                                seed: int = STANDING_STATISTICS_SEED) -> None:
+    """In place: the running statistics of `generator`'s batch norms that are in training mode become the cumulative
+    mean and variance over `batches` calls of `draw_batch(rng)` (one forward pass each, from a CPU generator seeded
+    with `seed`). Norms in eval mode (frozen parts) keep theirs."""
+    norms = [m for m in generator.modules()
+             if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats and m.training]
+    momenta = [norm.momentum for norm in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average over all calibration batches
+    rng = torch.Generator(device="cpu").manual_seed(seed)
+    for _ in range(batches):
+        draw_batch(rng)
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+
+
 def with_standing_statistics(
     generator: nn.Module, layout: LatentLayout, batches: int = 16, batch_size: int = 64
 ) -> nn.Module:
@@ -40,25 +58,17 @@ def with_standing_statistics(
     the live generator do not match its weights; BigGAN's "standing statistics" fix this by running
     the generator on many latent batches and keeping the cumulative mean and variance.
     """
-    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
-    if not norms:
+    if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats for m in generator.modules()):
         return generator
-    calibrated = copy.deepcopy(generator)
-    calibrated_norms = [m for m in calibrated.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
-                        and m.track_running_stats]
-    for norm in calibrated_norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # cumulative average over all calibration batches
+    calibrated = copy.deepcopy(generator).train()
     device = next(calibrated.parameters()).device
-    rng = torch.Generator(device="cpu").manual_seed(STANDING_STATISTICS_SEED)
-    calibrated.train()
-    for _ in range(batches):
+
+    def draw_batch(rng: torch.Generator) -> None:
         parts = {k: v.to(device) for k, v in layout.sample_parts(batch_size, torch.device("cpu"), rng).items()}
         calibrated(layout.compose(**parts))
-    for norm, original in zip(calibrated_norms, norms):
-        norm.momentum = original.momentum
-    calibrated.train(generator.training)
-    return calibrated
+
+    measure_standing_statistics(calibrated, draw_batch, batches)
+    return calibrated.train(generator.training)
 
 
 class AdversarialImageGan(GanModel):

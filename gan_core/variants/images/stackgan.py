@@ -39,6 +39,7 @@ from gan_core.text.training_captions import (
     image_combinations,
 )
 from gan_core.variants.base import BatchSource, GanModel, total_grad_norm
+from gan_core.variants.images.adversarial import measure_standing_statistics
 
 STACKGAN_SETTINGS = {
     "stage1_steps": FieldRule(int, 0, 10_000_000, default=6000, help="StackGAN: steps that train the text encoder "
@@ -231,27 +232,19 @@ class StackGAN(GanModel):
             logs[f"D(G(z))_{suffix}"] = torch.sigmoid(fake_logits.float()).mean()
         return logs
 
-    @torch.no_grad()
-    def calibrate_batch_norm(self, generator: StackGenerator, batches: int = 16, batch_size: int = 64) -> None:
-        """Standing statistics, in place: `generator`'s batch-norm running statistics become the cumulative mean
-        and variance over its own caption-conditioned draws (fixed seed, trainable captions only).
-
-        An averaged (EMA) generator has never run forward in training mode, so statistics copied from the live
-        one do not fit its weights. Frozen modules (eval mode) keep theirs."""
-        norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training]
-        momenta = [norm.momentum for norm in norms]
-        for norm in norms:
-            norm.reset_running_stats()
-            norm.momentum = None
-        rng = torch.Generator(device="cpu").manual_seed(STANDING_STATISTICS_SEED)
+    def calibrate_batch_norm(self, generator: StackGenerator, batch_size: int = 64) -> None:
+        """Standing statistics, in place (`measure_standing_statistics`), from caption-conditioned draws of trainable
+        captions: an averaged (EMA) generator has never run forward in training mode, so statistics copied from the
+        live one do not fit its weights. Frozen modules (eval mode) keep theirs."""
         device = next(generator.parameters()).device
         trainable = self.captions.trainable.cpu()
-        for _ in range(batches):
+
+        def draw_batch(rng: torch.Generator) -> None:
             rows = trainable[torch.randint(len(trainable), (batch_size,), generator=rng)].to(device)
             latent = torch.randn(batch_size, generator.latent_dim, generator=rng).to(device)
             generator.draw(latent, self.captions.tokens[rows])
-        for norm, momentum in zip(norms, momenta):
-            norm.momentum = momentum
+
+        measure_standing_statistics(generator, draw_batch, seed=STANDING_STATISTICS_SEED)
 
     def ema_decay_now(self) -> float:
         """The EMA warm-up restarts with Stage-II: its weights only begin to train at `stage1_steps`, and an average
