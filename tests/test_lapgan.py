@@ -19,7 +19,7 @@ from gan_core.data.mnist_5k import load_mnist_5k
 from gan_core.data.types import to_unit_range
 from gan_core.errors import ConfigError
 from gan_core.inference import generate
-from gan_core.pyramid import build_pyramid, downsample, level_sizes, reconstruct, upsample
+from gan_core.pyramid import build_pyramid, consistent_residual, downsample, level_sizes, reconstruct, upsample
 from gan_core.registry import config_for, get_variant
 from gan_core.stages import sample_stages, shows_pyramid, stage_pictures
 from gan_core.training import train
@@ -70,6 +70,25 @@ def test_each_level_is_the_downsampled_image_and_each_residual_what_upsampling_m
     assert (wrong - images).abs().max() > 0.1, "leaving a residual out loses that level's detail"
 
 
+def test_a_consistent_residual_halves_back_to_the_coarser_image_and_a_real_one_is_kept():
+    torch.manual_seed(0)
+    coarser = torch.rand(3, 1, 8, 8) * 2 - 1
+    raw = torch.randn(3, 1, 16, 16)
+    residual = consistent_residual(raw, coarser)
+    torch.testing.assert_close(downsample(upsample(coarser) + residual), coarser)
+    assert (residual - raw).abs().max() > 0.1, "a random residual is not consistent until projected"
+    real = build_pyramid(torch.rand(3, 1, 16, 16) * 2 - 1, 2)
+    torch.testing.assert_close(consistent_residual(real.residuals[0], real.coarse), real.residuals[0])
+
+
+def test_every_generated_level_halves_back_to_the_level_below():
+    torch.manual_seed(0)
+    generator = get_variant("lapgan").model_class(tiny_config(), (1, 16, 16), 10).generator.eval()
+    stages = generator.stages(torch.cat([torch.randn(5, generator.noise_total), torch.eye(10)[:5]], dim=1))
+    for coarser, residual in zip(stages.images[:-1], stages.residuals):
+        torch.testing.assert_close(downsample(upsample(coarser) + residual), coarser)
+
+
 def test_sizes_that_cannot_be_halved_get_a_clear_message():
     assert level_sizes(32, 3) == [8, 16, 32]
     with pytest.raises(ConfigError, match="cannot be halved 2 times"):
@@ -98,12 +117,13 @@ def test_each_level_trains_on_its_own_inputs():
     real = torch.rand(4, 1, 16, 16) * 2 - 1
     inputs = model.level_inputs(real)
     pyramid = build_pyramid(real, 3)
-    torch.testing.assert_close(inputs[0][0], pyramid.coarse)
-    assert inputs[0][1] is None
-    torch.testing.assert_close(inputs[2][0], pyramid.residuals[1])
-    torch.testing.assert_close(inputs[2][1], upsample(pyramid.images()[1]))
+    torch.testing.assert_close(inputs[0].sample, pyramid.coarse)
+    assert inputs[0].coarser is None and inputs[0].coarser_up is None
+    torch.testing.assert_close(inputs[2].sample, pyramid.residuals[1])
+    torch.testing.assert_close(inputs[2].coarser, pyramid.images()[1])
+    torch.testing.assert_close(inputs[2].coarser_up, upsample(pyramid.images()[1]))
     fakes = model.fake_samples(inputs, torch.eye(10)[:4])
-    assert [fake.shape for fake in fakes] == [sample.shape for sample, _ in inputs]
+    assert [fake.shape for fake in fakes] == [level.sample.shape for level in inputs]
 
 
 def test_checkpoint_round_trip_samples_the_same_images(tiny_runs):

@@ -5,7 +5,9 @@ its discriminator sees the coarse image and the label (the paper's level-0 model
 `CoarseDiscriminator` for why these are convolutional).
 Each finer level k is a convolutional conditional GAN at side sₖ. Its generator sees the upsampled coarser image
 l = u(I), a noise plane and a label plane, and returns the residual h = G(z, l, y) with no output squashing (the
-paper's last layer is linear: residuals are signed). Its discriminator sees (residual, l, label plane) and
+paper's last layer is linear: residuals are signed), projected so that the refined image u(I) + h halves back to I
+exactly, as every real one does (`gan_core.pyramid.consistent_residual`; without it the 16×16 level's
+discriminator won by that check alone and its generator drew blotches). Its discriminator sees (residual, l, label plane) and
 says whether the residual is real. The label reaches a convolutional network the way the paper's
 reference code (facebookarchive/eyescream) feeds it: the one-hot vector through a linear layer reshaped to
 one sₖ × sₖ plane, stacked with the image planes.
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from gan_core.pyramid import level_sizes, upsample
+from gan_core.pyramid import consistent_residual, level_sizes, upsample
 
 
 class CoarseGenerator(nn.Module):
@@ -152,20 +154,20 @@ class LaplacianGenerator(nn.Module):
         noises = list(torch.split(latent[:, :self.noise_total], self.noise_dims, dim=1))
         return noises, latent[:, self.noise_total:]
 
-    def level(self, k: int, noise: torch.Tensor, coarse_up: torch.Tensor | None, one_hot: torch.Tensor) -> torch.Tensor:
-        """Level k's output: the coarse image (k = 0), else the residual given the upsampled coarser image."""
+    def level(self, k: int, noise: torch.Tensor, coarser: torch.Tensor | None, one_hot: torch.Tensor) -> torch.Tensor:
+        """Level k's output: the coarse image (k = 0), else the residual that refines the coarser image (at its
+        own, smaller side), consistent with it."""
         if k == 0:
             return self.coarse(noise, one_hot)
-        return self.refiners[k - 1](noise, coarse_up, one_hot)
+        return consistent_residual(self.refiners[k - 1](noise, upsample(coarser), one_hot), coarser)
 
     def stages(self, latent: torch.Tensor) -> PyramidStages:
         noises, one_hot = self.split(latent)
         images = [self.coarse(noises[0], one_hot)]
         residuals = []
-        for refiner, noise in zip(self.refiners, noises[1:]):
-            coarse_up = upsample(images[-1])
-            residuals.append(refiner(noise, coarse_up, one_hot))
-            images.append((coarse_up + residuals[-1]).clamp(-1, 1))
+        for k, noise in enumerate(noises[1:], start=1):
+            residuals.append(self.level(k, noise, images[-1], one_hot))
+            images.append((upsample(images[-1]) + residuals[-1]).clamp(-1, 1))
         return PyramidStages(tuple(images), tuple(residuals))
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:

@@ -18,6 +18,8 @@ The loss of each level is logged under its own name (`level k/...`), which the l
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -35,6 +37,15 @@ from gan_core.variants.base import BatchSource, GanModel, total_grad_norm
 from gan_core.variants.images.adversarial import with_standing_statistics
 
 LEVELS = 3
+
+
+class LevelInput(NamedTuple):
+    """What one level trains on: the real sample its D sees (the coarse image, or a residual) and the real
+    coarser image it refines, at its own side and upsampled (None at level 0)."""
+
+    sample: torch.Tensor
+    coarser: torch.Tensor | None
+    coarser_up: torch.Tensor | None
 
 
 class LAPGAN(GanModel):
@@ -69,32 +80,32 @@ class LAPGAN(GanModel):
             return self.generator
         return with_standing_statistics(self.ema_generator, self.layout)
 
-    def level_inputs(self, real: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
-        """Per level: (the real sample its D sees, the upsampled real coarser image it is conditioned on)."""
+    def level_inputs(self, real: torch.Tensor) -> list[LevelInput]:
+        """Per level: the real sample its D sees, and the real coarser image it is conditioned on."""
         pyramid = build_pyramid(real, LEVELS)
         images = pyramid.images()
-        inputs: list[tuple[torch.Tensor, torch.Tensor | None]] = [(pyramid.coarse, None)]
+        inputs = [LevelInput(pyramid.coarse, None, None)]
         for k, residual in enumerate(pyramid.residuals, start=1):
-            inputs.append((residual, upsample(images[k - 1])))
+            inputs.append(LevelInput(residual, images[k - 1], upsample(images[k - 1])))
         return inputs
 
-    def fake_samples(self, inputs, one_hot: torch.Tensor) -> list[torch.Tensor]:
+    def fake_samples(self, inputs: list[LevelInput], one_hot: torch.Tensor) -> list[torch.Tensor]:
         """Each level's generated sample for the same conditions as the real ones (kept attached to G)."""
         generator: LaplacianGenerator = self.generator
         batch = one_hot.shape[0]
         fakes = []
-        for k, (_, coarse_up) in enumerate(inputs):
+        for k, level in enumerate(inputs):
             noise = torch.randn(batch, generator.noise_dims[k], device=one_hot.device)
-            fakes.append(generator.level(k, noise, coarse_up, one_hot))
+            fakes.append(generator.level(k, noise, level.coarser, one_hot))
         return fakes
 
     def discriminator_step(self, inputs, fakes, one_hot: torch.Tensor) -> dict[str, torch.Tensor]:
         c = self.config
         logs: dict[str, torch.Tensor] = {}
         total = []
-        for k, ((real_sample, coarse_up), fake) in enumerate(zip(inputs, fakes)):
-            real_scores = self.discriminator(k, real_sample, coarse_up, one_hot)
-            fake_scores = self.discriminator(k, fake.detach(), coarse_up, one_hot)
+        for k, (level, fake) in enumerate(zip(inputs, fakes)):
+            real_scores = self.discriminator(k, level.sample, level.coarser_up, one_hot)
+            fake_scores = self.discriminator(k, fake.detach(), level.coarser_up, one_hot)
             terms = losses.discriminator_terms(c.objective, real_scores, fake_scores, c.label_smoothing)
             total += list(terms.values())
             logs.update({f"level {k}/{name}": value.detach() for name, value in terms.items()})
@@ -113,8 +124,8 @@ class LAPGAN(GanModel):
         self.discriminator.requires_grad_(False)
         logs: dict[str, torch.Tensor] = {}
         total = []
-        for k, ((_, coarse_up), fake) in enumerate(zip(inputs, fakes)):
-            loss = losses.generator_loss(self.config.objective, self.discriminator(k, fake, coarse_up, one_hot))
+        for k, (level, fake) in enumerate(zip(inputs, fakes)):
+            loss = losses.generator_loss(self.config.objective, self.discriminator(k, fake, level.coarser_up, one_hot))
             total.append(loss)
             logs[f"level {k}/G_GAN"] = loss.detach()
         optimizer = self.optimizers["generator"]
