@@ -17,6 +17,9 @@ measure of the real training digits' pyramid levels (the held-out digits are the
 perfect level k could score: a blurred real digit is not a real digit to the judge either.
 
     OMP_NUM_THREADS=1 nice -n 5 python -m benchmarks.lapgan_quality --seeds 0 1 2 --budget-s 120
+
+`--checkpoints FILE ...` instead scores trained files level by level, each finer level given the real coarser
+image (`levels_on_real_inputs`): the measure that shows which level fails.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from gan_core.data.catalogue import load_dataset
 from gan_core.data.types import to_unit_range
 from gan_core.judge import load_judge
 from gan_core.metrics import DigitsReference, evaluate_generator, frechet_distance
-from gan_core.pyramid import build_pyramid, to_size
+from gan_core.pyramid import build_pyramid, to_size, upsample
 from gan_core.registry import config_for, get_variant
 from gan_core.training import Callback, train
 
@@ -109,6 +112,42 @@ def real_level_scores(judge, reference: DigitsReference) -> list[dict]:
     return level_scores(images, data.labels, judge, reference)
 
 
+def levels_on_real_inputs(model: LoadedGenerator, judge, reference: DigitsReference, seed: int = 0) -> list[dict]:
+    """Each finer level given the real coarser image instead of the chain's: where the levels are trained, so a
+    level that scores far below the real image of its side is the one that fails, whatever the levels below do.
+
+    1,000 training digits (every fourth: 100 of each class), their real pyramid, and each level's generated
+    residual added to the real coarser image; scored at 32×32 like `level_scores`.
+    """
+    data = load_dataset("mnist_5k", 32)
+    images, labels = to_unit_range(data.images[::4]), data.labels[::4]
+    real = build_pyramid(images, len(model.generator.sizes)).images()
+    one_hot = torch.nn.functional.one_hot(labels, model.layout.num_labels).float()
+    rng = torch.Generator().manual_seed(seed)
+    generated = []
+    with torch.inference_mode():
+        for k in range(1, len(real)):
+            noise = torch.randn(len(labels), model.generator.noise_dims[k], generator=rng)
+            residual = model.generator.level(k, noise, real[k - 1], one_hot)
+            generated.append((upsample(real[k - 1]) + residual).clamp(-1, 1))
+    rows = []
+    for k, (made, made_row, real_row) in enumerate(zip(generated, level_scores(generated, labels, judge, reference),
+                                                       level_scores(real[1:], labels, judge, reference)), start=1):
+        rows.append({"level": k, "side": made.shape[-1], "generated": made_row, "real": real_row})
+    return rows
+
+
+def print_levels_on_real_inputs(path: Path, judge, reference: DigitsReference) -> None:
+    model = load_generator(path)
+    print(f"\n{path} (step {model.step}): each level given the real coarser image\n")
+    print("| level | side | generated on the real coarser image: label accuracy / Fréchet | real image of that side |")
+    print("|---|---|---|---|")
+    for row in levels_on_real_inputs(model, judge, reference):
+        made, real = row["generated"], row["real"]
+        print(f"| {row['level']} | {row['side']}×{row['side']} | {made['label_accuracy']:.3f} / {made['frechet']:.2f} "
+              f"| {real['label_accuracy']:.3f} / {real['frechet']:.2f} |")
+
+
 def run_seeds(args, judge, reference: DigitsReference, width: int, results_file: Path) -> None:
     """Train and score both models for every seed, appending one JSON line per run to `results_file`."""
     for seed in args.seeds:
@@ -165,12 +204,18 @@ def main() -> None:
     parser.add_argument("--out-dir", type=Path, default=Path("/tmp/lapgan_quality"))
     parser.add_argument("--variants", nargs="+", choices=("lapgan", "cgan"), default=["lapgan", "cgan"],
                         help="train only these (the other's rows may come from an earlier run in OUT_DIR)")
+    parser.add_argument("--checkpoints", type=Path, nargs="+", default=[],
+                        help="only score these LAPGAN files level by level on real coarser images, training nothing")
     parser.add_argument("--tables-only", action="store_true",
                         help="print the tables from the runs already in OUT_DIR/results.jsonl, training nothing")
     args = parser.parse_args()
     torch.set_num_threads(1)
     judge = load_judge(dataset="mnist_5k")
     reference = DigitsReference(judge)
+    if args.checkpoints:
+        for path in args.checkpoints:
+            print_levels_on_real_inputs(path, judge, reference)
+        return
     width = matched_cgan_width()
     sizes = {"lapgan": parameters("lapgan"), "cgan": parameters("cgan", width=width)}
     print(f"cgan width {width}; parameters (G, D): lapgan {sizes['lapgan']}, cgan {sizes['cgan']}", flush=True)

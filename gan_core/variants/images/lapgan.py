@@ -5,7 +5,9 @@ the Laplacian pyramid keeps at its scale, given the upsampled coarser image and 
 is the sum (`gan_core.pyramid`). Every level trains on real pyramids: its discriminator sees real residuals of
 real images against generated ones, each beside the real upsampled coarser image and the label. So the
 levels are independent GANs, trained here in the same step; sampling chains them, each level refining what
-the one below produced (`gan_core.nets.laplacian.LaplacianGenerator`).
+the one below produced (`gan_core.nets.laplacian.LaplacianGenerator`). A generated residual is projected so that
+its refined image halves back to the coarser one (`gan_core.pyramid.consistent_residual`): every real residual
+obeys that rule, and a discriminator that could check it had no need to look at the detail.
 
 Three levels at 32×32 (8 → 16 → 32) by default: the paper's CIFAR-10 pyramid, and mnist_5k's 32×32 is the
 digit exactly as written with LeNet's 2-pixel border (no resampling), the same images the single-scale
