@@ -226,3 +226,21 @@ def test_the_cli_samples_a_label_with_truncation_and_refuses_a_bad_threshold(tin
 def test_too_little_noise_for_the_blocks_gets_a_clear_message():
     with pytest.raises(ConfigError, match="noise_dim must be at least 3"):
         get_variant("biggan").model_class(tiny_config(noise_dim=2), (1, 16, 16), 10)
+
+
+def test_the_matching_aware_term_shows_the_projection_d_real_digits_under_wrong_labels():
+    """`mismatch_weight` (shared with CGAN): real images with a label shifted away from the true one, scored as
+    fakes with the hinge loss; off by default, as in the paper."""
+    assert "D_mismatch" not in get_variant("biggan").model_class(tiny_config(), (1, 16, 16), 10).discriminator_real_extra(
+        torch.zeros(4, 1, 16, 16), torch.arange(4))
+    model = get_variant("biggan").model_class(tiny_config(mismatch_weight=0.5), (1, 16, 16), 10)
+    model.discriminator.eval()  # spectral norm's power iteration stays put, so the two calls below agree
+    seen = []
+    model.discriminator.register_forward_pre_hook(lambda module, args: seen.append(args[1].clone()))
+    real, labels = torch.rand(6, 1, 16, 16) * 2 - 1, torch.arange(6)
+    term = model.discriminator_real_extra(real, labels)["D_mismatch"]
+    wrong = seen[0]
+    assert (wrong != labels).all() and ((wrong >= 0) & (wrong < 10)).all()
+    with torch.no_grad():
+        scores = model.discriminator(real, wrong)["adv"]
+    torch.testing.assert_close(term.detach(), 0.5 * torch.relu(1 + scores).mean())
