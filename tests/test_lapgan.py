@@ -135,6 +135,15 @@ def test_checkpoint_round_trip_samples_the_same_images(tiny_runs):
     assert torch.equal(images, generate(second, 6, seed=5, labels=[0, 1, 2, 3, 4, 5]))
 
 
+def test_the_refiner_depth_is_kept_in_the_checkpoint_and_rebuilt_from_it(digits16, tmp_path):
+    config = tiny_config(steps=1, refiner_depth=3)
+    assert train(config, tmp_path / "deep", dataset=digits16).status == "finished"
+    model = load_generator(tmp_path / "deep" / "generator.safetensors")
+    convs = [layer for layer in model.generator.refiners[0].model if isinstance(layer, torch.nn.Conv2d)]
+    assert len(convs) == 1 + 3 + 1, "the first 5×5 layer, three 3×3 layers, the output layer"
+    assert model.config.extra["refiner_depth"] == 3
+
+
 def test_resume_continues_as_if_never_stopped(digits16, tmp_path):
     assert_resume_is_exact(tiny_config(steps=4, ema_decay=0.99), tmp_path, digits16, stop_at=2)
     assert logged_steps(tmp_path / "split") == [1, 2, 3, 4]

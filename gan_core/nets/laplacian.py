@@ -84,16 +84,19 @@ class ResidualGenerator(nn.Module):
     """(noise plane, upsampled coarser image, one-hot label) → residual at the same side.
 
     Convolutions at full resolution with no striding, as the paper's finer generators: the residual is
-    local detail, placed where the coarse image has its strokes.
+    local detail, placed where the coarse image has its strokes. `depth` 3×3 layers sit between the first 5×5
+    one and the output; each widens what one residual pixel can see by a pixel on every side.
     """
 
-    def __init__(self, num_classes: int, channels: int, size: int, width: int) -> None:
+    def __init__(self, num_classes: int, channels: int, size: int, width: int, depth: int = 1) -> None:
         super().__init__()
         self.size = size
         self.label_plane = LabelPlane(num_classes, size)
+        middle = [layer for _ in range(depth) for layer in (
+            nn.Conv2d(width, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(True))]
         self.model = nn.Sequential(
             nn.Conv2d(channels + 2, width, 5, padding=2, bias=False), nn.BatchNorm2d(width), nn.ReLU(True),
-            nn.Conv2d(width, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(True),
+            *middle,
             nn.Conv2d(width, channels, 3, padding=1),
         )
 
@@ -137,13 +140,14 @@ class LaplacianGenerator(nn.Module):
     """
 
     def __init__(self, noise_dim: int, num_classes: int, channels: int, image_size: int, levels: int,
-                 width: int) -> None:
+                 width: int, refiner_depth: int = 1) -> None:
         super().__init__()
         self.sizes = level_sizes(image_size, levels)
         self.num_classes = num_classes
         self.noise_dims = [noise_dim] + [size * size for size in self.sizes[1:]]
         self.coarse = CoarseGenerator(noise_dim, num_classes, channels, self.sizes[0], width)
-        self.refiners = nn.ModuleList(ResidualGenerator(num_classes, channels, size, width) for size in self.sizes[1:])
+        self.refiners = nn.ModuleList(ResidualGenerator(num_classes, channels, size, width, refiner_depth)
+                                      for size in self.sizes[1:])
 
     @property
     def noise_total(self) -> int:

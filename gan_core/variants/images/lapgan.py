@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_core import losses
-from gan_core.config import SettingGroup, TrainConfig
+from gan_core.config import FieldRule, SettingGroup, TrainConfig
 from gan_core.errors import ConfigError
 from gan_core.latent import LatentLayout
 from gan_core.nets.init import normal_init_
@@ -39,6 +39,10 @@ from gan_core.variants.base import BatchSource, GanModel, total_grad_norm
 from gan_core.variants.images.adversarial import with_standing_statistics
 
 LEVELS = 3
+LAPGAN_SETTINGS = {
+    "refiner_depth": FieldRule(int, 0, 8, default=1, help="LAPGAN: 3×3 layers in each finer level's generator between "
+                               "its first and last (more see more of the coarser image around each pixel)"),
+}
 
 
 class LevelInput(NamedTuple):
@@ -70,7 +74,9 @@ class LAPGAN(GanModel):
 
     @classmethod
     def build_generator(cls, config: TrainConfig, image_shape, num_classes) -> nn.Module:
-        return LaplacianGenerator(config.noise_dim, num_classes, image_shape[0], image_shape[1], LEVELS, config.width)
+        depth = int(config.extra.get("refiner_depth", LAPGAN_SETTINGS["refiner_depth"].default))
+        return LaplacianGenerator(config.noise_dim, num_classes, image_shape[0], image_shape[1], LEVELS, config.width,
+                                  depth)
 
     @classmethod
     def build_discriminator(cls, config: TrainConfig, image_shape, num_classes) -> nn.Module:
@@ -180,9 +186,10 @@ SPEC = VariantSpec(
     settings=(
         SettingGroup("Optimiser", ("lr_g", "lr_d", "beta1", "beta2", "lr_decay_start")),
         SettingGroup("Objective", ("objective", "label_smoothing", "ema_decay")),
-        SettingGroup("Networks", ("noise_dim", "width")),
+        SettingGroup("Networks", ("noise_dim", "width", "refiner_depth")),
     ),
     model_class=LAPGAN,
+    own_settings=LAPGAN_SETTINGS,
     defaults={"objective": "nonsaturating", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999,
               "ema_decay": 0.999, "noise_dim": 64, "width": 32, "batch_size": 32, "steps": 2000},
     conditional=True,
