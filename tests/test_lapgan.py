@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -142,6 +143,17 @@ def test_the_refiner_depth_is_kept_in_the_checkpoint_and_rebuilt_from_it(digits1
     convs = [layer for layer in model.generator.refiners[0].model if isinstance(layer, torch.nn.Conv2d)]
     assert len(convs) == 1 + 3 + 1, "the first 5×5 layer, three 3×3 layers, the output layer"
     assert model.config.extra["refiner_depth"] == 3
+
+
+def test_a_config_that_does_not_name_the_refiner_depth_builds_the_earlier_architecture():
+    """Checkpoints saved before `refiner_depth` existed keep loading: their config does not name it."""
+    config = tiny_config()
+    unnamed = dataclasses.replace(config, extra={k: v for k, v in config.extra.items() if k != "refiner_depth"})
+    build = get_variant("lapgan").model_class.build_generator
+    convolutions = [sum(isinstance(m, torch.nn.Conv2d) for m in build(c, (1, 16, 16), 10).refiners[0].model)
+                    for c in (unnamed, config)]
+    assert convolutions == [1 + 2, 4 + 2], "the middle layers, then the first and the output layer"
+    assert config.extra["refiner_depth"] == 4
 
 
 def test_resume_continues_as_if_never_stopped(digits16, tmp_path):

@@ -40,9 +40,11 @@ from gan_core.variants.images.adversarial import with_standing_statistics
 
 LEVELS = 3
 LAPGAN_SETTINGS = {
-    "refiner_depth": FieldRule(int, 0, 8, default=1, help="LAPGAN: 3×3 layers in each finer level's generator between "
+    "refiner_depth": FieldRule(int, 0, 8, default=4, help="LAPGAN: 3×3 layers in each finer level's generator between "
                                "its first and last (more see more of the coarser image around each pixel)"),
 }
+UNRECORDED_REFINER_DEPTH = 1
+"""The depth of checkpoints saved before the setting existed (their config does not name it)."""
 
 
 class LevelInput(NamedTuple):
@@ -74,7 +76,7 @@ class LAPGAN(GanModel):
 
     @classmethod
     def build_generator(cls, config: TrainConfig, image_shape, num_classes) -> nn.Module:
-        depth = int(config.extra.get("refiner_depth", LAPGAN_SETTINGS["refiner_depth"].default))
+        depth = int(config.extra.get("refiner_depth", UNRECORDED_REFINER_DEPTH))
         return LaplacianGenerator(config.noise_dim, num_classes, image_shape[0], image_shape[1], LEVELS, config.width,
                                   depth)
 
