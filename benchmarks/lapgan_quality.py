@@ -115,6 +115,8 @@ def real_level_scores(judge, reference: DigitsReference) -> list[dict]:
 def levels_on_real_inputs(model: LoadedGenerator, judge, reference: DigitsReference, seed: int = 0) -> list[dict]:
     """Each finer level given the real coarser image instead of the chain's: where the levels are trained, so a
     level that scores far below the real image of its side is the one that fails, whatever the levels below do.
+    Also, from that real coarser image, the rest of the chain to the final side ("chained"): what the finest
+    image loses from level k up, so the losses of the levels add up to the sampled chain's.
 
     1,000 training digits (every fourth: 100 of each class), their real pyramid, and each level's generated
     residual added to the real coarser image; scored at 32×32 like `level_scores`.
@@ -124,28 +126,38 @@ def levels_on_real_inputs(model: LoadedGenerator, judge, reference: DigitsRefere
     real = build_pyramid(images, len(model.generator.sizes)).images()
     one_hot = torch.nn.functional.one_hot(labels, model.layout.num_labels).float()
     rng = torch.Generator().manual_seed(seed)
-    generated = []
+    noises = [torch.randn(len(labels), model.generator.noise_dims[k], generator=rng) for k in range(len(real))]
+
+    def refine(image: torch.Tensor, k: int) -> torch.Tensor:
+        return (upsample(image) + model.generator.level(k, noises[k], image, one_hot)).clamp(-1, 1)
+
+    generated, chained = [], []
     with torch.inference_mode():
         for k in range(1, len(real)):
-            noise = torch.randn(len(labels), model.generator.noise_dims[k], generator=rng)
-            residual = model.generator.level(k, noise, real[k - 1], one_hot)
-            generated.append((upsample(real[k - 1]) + residual).clamp(-1, 1))
+            generated.append(refine(real[k - 1], k))
+            final = generated[-1]
+            for finer in range(k + 1, len(real)):
+                final = refine(final, finer)
+            chained.append(final)
     rows = []
-    for k, (made, made_row, real_row) in enumerate(zip(generated, level_scores(generated, labels, judge, reference),
-                                                       level_scores(real[1:], labels, judge, reference)), start=1):
-        rows.append({"level": k, "side": made.shape[-1], "generated": made_row, "real": real_row})
+    for k, (made, made_row, chain_row, real_row) in enumerate(zip(
+            generated, level_scores(generated, labels, judge, reference), level_scores(chained, labels, judge, reference),
+            level_scores(real[1:], labels, judge, reference)), start=1):
+        rows.append({"level": k, "side": made.shape[-1], "generated": made_row, "chained": chain_row, "real": real_row})
     return rows
 
 
 def print_levels_on_real_inputs(path: Path, judge, reference: DigitsReference) -> None:
     model = load_generator(path)
     print(f"\n{path} (step {model.step}): each level given the real coarser image\n")
-    print("| level | side | generated on the real coarser image: label accuracy / Fréchet | real image of that side |")
-    print("|---|---|---|---|")
+    print("| level | side | generated on the real coarser image: label accuracy / Fréchet | real image of that side "
+          "| chained from there to the final side |")
+    print("|---|---|---|---|---|")
     for row in levels_on_real_inputs(model, judge, reference):
-        made, real = row["generated"], row["real"]
+        made, real, chained = row["generated"], row["real"], row["chained"]
         print(f"| {row['level']} | {row['side']}×{row['side']} | {made['label_accuracy']:.3f} / {made['frechet']:.2f} "
-              f"| {real['label_accuracy']:.3f} / {real['frechet']:.2f} |")
+              f"| {real['label_accuracy']:.3f} / {real['frechet']:.2f} "
+              f"| {chained['label_accuracy']:.3f} / {chained['frechet']:.2f} |")
 
 
 def run_seeds(args, judge, reference: DigitsReference, width: int, results_file: Path) -> None:
