@@ -37,7 +37,7 @@ from gan_core.data.catalogue import load_dataset
 from gan_core.data.types import to_unit_range
 from gan_core.judge import load_judge
 from gan_core.metrics import DigitsReference, evaluate_generator, frechet_distance
-from gan_core.pyramid import build_pyramid, to_size, upsample
+from gan_core.pyramid import build_pyramid, to_size
 from gan_core.registry import config_for, get_variant
 from gan_core.training import Callback, train
 
@@ -129,7 +129,7 @@ def levels_on_real_inputs(model: LoadedGenerator, judge, reference: DigitsRefere
     noises = [torch.randn(len(labels), model.generator.noise_dims[k], generator=rng) for k in range(len(real))]
 
     def refine(image: torch.Tensor, k: int) -> torch.Tensor:
-        return (upsample(image) + model.generator.level(k, noises[k], image, one_hot)).clamp(-1, 1)
+        return model.generator.refine(k, noises[k], image, one_hot)[1]
 
     generated, chained = [], []
     with torch.inference_mode():

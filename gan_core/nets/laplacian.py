@@ -165,13 +165,21 @@ class LaplacianGenerator(nn.Module):
             return self.coarse(noise, one_hot)
         return consistent_residual(self.refiners[k - 1](noise, upsample(coarser), one_hot), coarser)
 
+    def refine(self, k: int, noise: torch.Tensor, coarser: torch.Tensor, one_hot: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Level k's residual for `coarser` and the refined image it makes, clamped to [-1, 1] (the range of the real
+        coarser images the next level was trained on)."""
+        residual = self.level(k, noise, coarser, one_hot)
+        return residual, (upsample(coarser) + residual).clamp(-1, 1)
+
     def stages(self, latent: torch.Tensor) -> PyramidStages:
         noises, one_hot = self.split(latent)
         images = [self.coarse(noises[0], one_hot)]
         residuals = []
         for k, noise in enumerate(noises[1:], start=1):
-            residuals.append(self.level(k, noise, images[-1], one_hot))
-            images.append((upsample(images[-1]) + residuals[-1]).clamp(-1, 1))
+            residual, image = self.refine(k, noise, images[-1], one_hot)
+            residuals.append(residual)
+            images.append(image)
         return PyramidStages(tuple(images), tuple(residuals))
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
