@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from gan_core import losses
-from gan_core.config import SettingGroup, TrainConfig
+from gan_core.augment import POLICIES, augment
+from gan_core.config import FieldRule, SettingGroup, TrainConfig
 from gan_core.errors import ConfigError
 from gan_core.latent import LatentLayout
 from gan_core.variants.base import BatchSource, GanModel, total_grad_norm
@@ -25,6 +26,13 @@ OBJECTIVE_FIELDS = ("objective", "label_smoothing", "spectral_norm", "ema_decay"
 
 def objective_group(*more: str) -> SettingGroup:
     return SettingGroup("Objective", (*OBJECTIVE_FIELDS, *more))
+
+
+AUGMENT_RULE = FieldRule(
+    str, choices=POLICIES, default="none",
+    help="DiffAugment (Zhao et al. 2020): D sees real and generated images through the same random shifts "
+         "and/or cutouts, so it cannot learn a small training set by heart; none is the paper's loss")
+"""The setting of differentiable augmentation, for the variants that declare it among their own settings."""
 
 
 STANDING_STATISTICS_SEED = 20_240_601
@@ -113,6 +121,10 @@ class AdversarialImageGan(GanModel):
     def after_discriminator_step(self) -> None:
         """WGAN clips the critic's weights here."""
 
+    def seen_by_discriminator(self, images: torch.Tensor) -> torch.Tensor:
+        """`images` as D is shown them: through the `augment` policy (gan_core.augment), real and fake alike."""
+        return augment(images, str(self.config.extra.get("augment", AUGMENT_RULE.default)))
+
     def sampling_generator(self) -> nn.Module:
         """The EMA generator, when enabled, gets batch-norm statistics of its own ("standing statistics").
 
@@ -131,6 +143,7 @@ class AdversarialImageGan(GanModel):
     ) -> dict[str, torch.Tensor]:
         """One update of D on a real batch and a (detached) fake batch made from `parts`."""
         c = self.config
+        real, fake = self.seen_by_discriminator(real), self.seen_by_discriminator(fake)
         real_condition = self.condition(labels)
         real_out = self.discriminator(real, real_condition)
         fake_out = self.discriminator(fake, self.condition(self._fake_labels(parts)))
@@ -162,7 +175,7 @@ class AdversarialImageGan(GanModel):
         skips computing them.
         """
         self.discriminator.requires_grad_(False)
-        fake_out = self.discriminator(fake, self.condition(self._fake_labels(parts)))
+        fake_out = self.discriminator(self.seen_by_discriminator(fake), self.condition(self._fake_labels(parts)))
         terms = {"G_GAN": losses.generator_loss(self.config.objective, fake_out["adv"])}
         terms.update(self.generator_extra(fake_out, parts))
         optimizer = self.optimizers["generator"]

@@ -21,7 +21,7 @@ from torch import nn
 from gan_core.config import FieldRule, SettingGroup, TrainConfig
 from gan_core.nets.biggan import BigGanGenerator, ProjectionDiscriminator, orthogonal_penalty
 from gan_core.registry import VariantSpec
-from gan_core.variants.images.adversarial import NETWORKS
+from gan_core.variants.images.adversarial import AUGMENT_RULE, NETWORKS
 from gan_core.variants.images.conditional import MISMATCH_RULE, ClassConditionalDCGAN
 
 SHARED_DIM_DEFAULT = 32
@@ -72,10 +72,11 @@ SPEC = VariantSpec(
     paper="Brock, Donahue & Simonyan, 2019 — Large Scale GAN Training for High Fidelity Natural Image Synthesis",
     settings=(
         SettingGroup("Optimiser", ("lr_g", "lr_d", "beta1", "beta2", "n_critic", "lr_decay_start")),
-        SettingGroup("Objective", ("objective", "ema_decay", "ortho_weight", "mismatch_weight")),  # hinge, as the paper
+        SettingGroup("Objective", ("objective", "ema_decay", "ortho_weight", "mismatch_weight", "augment")),  # hinge, as the paper
         SettingGroup("Networks", (*NETWORKS.fields, "shared_dim")),
     ),
     own_settings={
+        "augment": AUGMENT_RULE,
         "mismatch_weight": MISMATCH_RULE,
         "ortho_weight": FieldRule(float, 0.0, 1.0, default=ORTHO_WEIGHT_DEFAULT,
                                   help="BigGAN: β of the orthogonal regularisation of G's weights (paper 1e-4)"),
