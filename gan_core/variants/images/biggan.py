@@ -10,7 +10,12 @@ Where this differs from the paper, and why: the learning rates are 1e-4 (G) and 
 paper's 5e-5 / 2e-4 but in its 1 : 4 ratio (the official BigGAN-PyTorch scripts use the same pair),
 because a CPU run has ~2,000 updates where the paper has 100k+; the EMA decay is 0.999 (paper 0.9999)
 for the same reason; the batch is 32 (paper 2,048) and the widths and shared embedding are small (width 16,
-embedding 32; paper 128) so that a run of 1,500 steps takes about 15 minutes of one CPU core.
+embedding 32; paper 128) so that a run of 1,500 steps takes about 15 minutes of one CPU core (the shipped file
+trains 10,000).
+
+`augment` (DiffAugment, `gan_core.augment`; not in the paper, off by default) shows D every image through a
+random translation and cutout; on mnist_5k it slowed learning and ended worse (BENCHMARKS.md), so it is
+offered for smaller training sets rather than used.
 """
 
 from __future__ import annotations
