@@ -134,6 +134,18 @@ def test_self_regularisation_is_zero_for_the_identity_and_sums_pixels():
     assert self_regularisation(images + 0.5, images) == pytest.approx(0.5 * 28 * 28)
 
 
+def test_blurred_self_regularisation_charges_moved_ink_less_than_changed_ink():
+    """With ψ a box blur, nudging a stroke by a pixel costs less than in pixels, and adding ink still costs."""
+    synthetic = torch.zeros(1, 1, 28, 28)
+    synthetic[..., 8:20, 13] = 1.0
+    nudged = torch.roll(synthetic, shifts=1, dims=3)
+    assert self_regularisation(synthetic, synthetic, blur=1) == 0
+    assert self_regularisation(nudged, synthetic, blur=1) < 0.5 * self_regularisation(nudged, synthetic)
+    thicker = synthetic.clone()
+    thicker[..., 8:20, 14] = 1.0
+    assert self_regularisation(thicker, synthetic, blur=1) == pytest.approx(12.0, rel=0.2)
+
+
 def test_history_buffer_fills_then_serves_half_of_each_batch():
     buffer = HistoryBuffer(capacity=6, image_shape=(1, 2, 2))
     first = torch.full((4, 1, 2, 2), 1.0)
