@@ -200,3 +200,24 @@ def test_a_caption_for_a_model_that_takes_none_is_refused(tmp_path, capsys):
     code = main(["sample", "--checkpoint", "checkpoints/cgan-mnist.safetensors", "--caption", "a 3", "--out",
                  str(tmp_path / "x.png")])
     assert code == 2 and "does not take a caption" in capsys.readouterr().err
+
+
+def test_the_dashboard_preview_draws_with_the_sampling_generator(digits16):
+    """With EMA, the live preview shows the averaged generator (what an exported file draws), not the live one."""
+    from gan_core.variants.images.stackgan import StackGAN
+
+    torch.manual_seed(0)
+    model = StackGAN(tiny(4, 2, ema_decay=0.9), (1, 16, 16), 10)
+    model.batch_source(digits16, 8, torch.device("cpu"))
+    model.setup_preview(digits16, torch.device("cpu"), seed=0)
+    with torch.no_grad():
+        for parameter in model.generator.stage_two.parameters():
+            parameter.add_(0.5)  # the live generator now draws something else than the average
+    images, _ = model.preview()
+    sampler = model.sampling_generator().eval()
+    with torch.inference_mode():
+        tokens = model.captions.tokens[model.preview_inputs["rows"]]
+        expected = sampler.draw(model.preview_inputs["latent"], tokens, stage=2)
+        live = model.generator.eval().draw(model.preview_inputs["latent"], tokens, stage=2)
+    assert torch.allclose(images[1::2], expected)
+    assert not torch.allclose(images[1::2], live)

@@ -309,8 +309,10 @@ class StackGAN(GanModel):
 
     @torch.inference_mode()
     def preview(self) -> tuple[torch.Tensor, int]:
-        """Columns alternate Stage-I (upsampled) and Stage-II for five noises; one row per caption."""
-        generator = self.generator
+        """Columns alternate Stage-I (upsampled) and Stage-II for five noises; one row per caption. Drawn by the
+        generator that sampling uses (the EMA one, with its standing statistics, when enabled), so the dashboard
+        shows what an exported file would draw."""
+        generator = self.sampling_generator()
         was_training = generator.training
         generator.eval()
         tokens = self.captions.tokens[self.preview_inputs["rows"]]
@@ -318,8 +320,8 @@ class StackGAN(GanModel):
         first = generator.draw(latent, tokens, stage=1)
         second = generator.draw(latent, tokens, stage=2)
         generator.train(was_training)
-        if self.steps_done >= self.stage1_steps:
-            generator.text_encoder.eval()
+        if generator is self.generator and self.steps_done >= self.stage1_steps:
+            generator.text_encoder.eval()  # frozen with Stage-I: keep them in eval mode for training
             generator.stage_one.eval()
         upsampled = F.interpolate(first, size=second.shape[-2:], mode="nearest")
         return torch.stack([upsampled, second], 1).flatten(0, 1), 2 * PREVIEW_NOISES
