@@ -7,8 +7,8 @@ The refiner R takes a synthetic image x (not noise) and returns R(x) of the same
 where D scores each local patch (a map of probabilities, the loss summed over the map) and the L1 term, summed
 over pixels, keeps R(x) close to x so the label the simulator drew stays true. ψ is the paper's feature transform:
 the identity by default, or a small box blur (`regularisation_blur`), which lets R reshape a stroke's outline
-while still holding the ink where the simulator put it. D learns to tell real (unlabelled)
-images from refined ones; half of each D batch is refined images from a history buffer of past refiners, so R
+while still holding the ink where the simulator put it. D learns to tell real (unlabelled) images from refined
+ones; half of each D batch is refined images from a history buffer of past refiners, so R
 cannot win by moving somewhere D has forgotten. As in the paper, one run goes through three phases: R trained on
 self-regularisation alone (it learns to copy its input), then D alone, then the adversarial game with
 `refiner_updates` R updates per D update (the paper's K_g = 2, K_d = 1). The phase is the trainer's step, so
@@ -230,8 +230,8 @@ SPEC = VariantSpec(
               "lr_d": 2e-4, "beta1": 0.5, "steps": 1800, "lr_decay_start": 1.0, "sample_every": 250,
               "checkpoint_every": 500},
     settings=(OPTIMISER, NETWORKS, SettingGroup("Refinement", (
-        "self_regularisation", "regularisation_blur", "history_size", "refiner_pretrain_steps", "discriminator_pretrain_steps",
-        "refiner_updates", "refiner_blocks", "discriminator_width"))),
+        "self_regularisation", "regularisation_blur", "history_size", "refiner_pretrain_steps",
+        "discriminator_pretrain_steps", "refiner_updates", "refiner_blocks", "discriminator_width"))),
     own_settings={
         "self_regularisation": FieldRule(float, 0.0, 100.0, default=0.5, help="SimGAN: λ, the weight of the L1 "
                                          "distance between refined and synthetic images (keeps their labels)"),
