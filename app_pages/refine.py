@@ -29,8 +29,9 @@ def cached_renderer() -> Renderer:
 st.title("Refine synthetic digits")
 st.write("SimGAN's idea: a simulator gives labelled pictures for free, but they do not look real. A refiner network "
          "learns, from unlabelled real digits, to make them look real while an L1 term keeps each picture close to "
-         "its synthetic original, so its label stays true. Here the simulator prints digits in the fonts installed on "
-         "this machine; the refiner was trained against real MNIST digits.")
+         "its synthetic original, so its label stays true. Here the simulator draws digits in the handwriting fonts "
+         "installed on this machine (Debian packages that `scripts/install-fonts.sh` installs; printed fonts where "
+         "there are none); the refiner was trained against real MNIST digits.")
 
 choices = available_models(lambda spec: spec.page == "/refine")
 if not choices:

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 # MovieLens-100K (IRGAN) ships inside the recbole wheel; its declared dependencies are large and unused here
 python -m pip install --quiet --disable-pip-version-check --no-deps recbole==1.2.1
+bash scripts/install-fonts.sh  # handwriting fonts for SimGAN's digit simulator (Debian; optional)
 if [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" = 0 ]; then
         (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \

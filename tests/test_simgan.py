@@ -1,7 +1,9 @@
 """SimGAN: the font renderer, the refiner and its losses, the history buffer, training phases, checkpoints, resume."""
 
 import math
+import re
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,7 +11,9 @@ import torch
 from gan_core.checkpoints import load_generator
 from gan_core.data.catalogue import dataset_entry
 from gan_core.data.paired import PairedDataset
-from gan_core.data.synthetic_digits import FIELD_CENTRE, DigitStyles, Renderer, centre_of_mass, font_sources, ink_extent, stroke_width
+from gan_core.data import synthetic_digits
+from gan_core.data.synthetic_digits import (FIELD_CENTRE, HANDWRITING_FONT_PACKAGES, DigitStyles, Renderer, _thickened,
+                                            centre_of_mass, font_sources, ink_extent, simulator_fonts, stroke_width)
 from gan_core.data.types import to_unit_range
 from gan_core.errors import DatasetUnavailableError
 from gan_core.nets.simgan import LocalDiscriminator, Refiner
@@ -106,6 +110,40 @@ def test_a_font_that_fails_to_load_is_skipped_with_a_warning(tmp_path):
     assert renderer.fonts == ("DejaVuSans",)
     with pytest.warns(UserWarning), pytest.raises(DatasetUnavailableError, match="no usable font"):
         Renderer(sources=[("Broken", broken)])
+
+
+def test_hairline_strokes_survive_the_thinnest_level():
+    """Light cuts (Comic Neue Light) have strokes one bank pixel wide: eroding them would leave blank digits."""
+    hairline, wide = torch.zeros(1, 9, 9), torch.zeros(1, 9, 9)
+    hairline[0, :, 4] = 1.0
+    wide[0, :, 3:6] = 1.0
+    assert torch.equal(_thickened(hairline, -1), hairline)
+    thinned = _thickened(wide, -1)
+    assert 0 < thinned.sum() < wide.sum() and thinned[0, 4, 4] == 1.0
+
+
+def test_system_fonts_include_opentype_files(tmp_path, monkeypatch):
+    (tmp_path / "Hand.otf").write_bytes(b"")
+    (tmp_path / "notes.txt").write_bytes(b"")
+    monkeypatch.setattr(synthetic_digits, "SYSTEM_FONT_DIRS", (tmp_path,))
+    names = [name for name, _ in font_sources()]
+    assert "Hand" in names and "notes" not in names
+
+
+def test_the_simulator_draws_handwriting_fonts_when_installed_and_says_when_not(monkeypatch):
+    printed = font_sources(system=False)
+    handwriting = ("Humor-Sans", Path("/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf"))
+    monkeypatch.setattr(synthetic_digits, "font_sources", lambda system=True: printed + [handwriting])
+    assert simulator_fonts() == [handwriting]
+    monkeypatch.setattr(synthetic_digits, "font_sources", lambda system=True: printed)
+    with pytest.warns(UserWarning, match="install-fonts.sh"):
+        assert simulator_fonts() == printed
+
+
+def test_the_install_script_installs_exactly_the_handwriting_packages():
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "install-fonts.sh").read_text()
+    listed = re.search(r"packages=\((.*?)\)", script, re.S).group(1).split()
+    assert listed == list(HANDWRITING_FONT_PACKAGES)
 
 
 def test_synthetic_digits_is_an_unpaired_catalogue_entry():

@@ -10,9 +10,11 @@ of MNIST), with a small random offset. Every random choice comes from a `torch.G
 so the same seed gives the same digits. Labels are the rendered digits.
 
 Fonts are found, never downloaded: matplotlib's bundled families (DejaVu Sans, Serif and Mono in their bold and
-oblique/italic variants, STIX, Computer Modern), Pillow's own bundled font, and TrueType files that Debian font
-packages put under /usr/share/fonts. A font that cannot be loaded, or that has no distinct glyph for each digit,
-is skipped with a warning.
+oblique/italic variants, STIX, Computer Modern), Pillow's own bundled font, and TrueType and OpenType files that
+Debian font packages put under /usr/share/fonts. The simulator draws from the handwriting fonts among them when
+any is installed (`simulator_fonts`; the setup scripts install them), since their pen-drawn shapes are what no
+refiner can redraw. A font that cannot be loaded, or that has no distinct glyph for each digit, is skipped with a
+warning.
 """
 
 from __future__ import annotations
@@ -41,6 +43,15 @@ measured on mnist_5k (14.47, 14.51)."""
 DIGITS = tuple(range(10))
 PILLOW_DEFAULT = "Pillow default (Aileron)"
 SYSTEM_FONT_DIRS = (Path("/usr/share/fonts"),)
+FONT_SUFFIXES = (".ttf", ".otf")
+HANDWRITING_FONT_PACKAGES = {
+    "fonts-humor-sans": "humor-sans", "fonts-dkg-handwriting": "fifthhorseman", "fonts-breip": "breip",
+    "fonts-rufscript": "rufscript", "fonts-comic-neue": "comic-neue", "fonts-bwht": "bwht",
+    "fonts-dancingscript": "dancingscript", "fonts-kaushanscript": "kaushanscript"}
+"""Debian packages of handwriting fonts that `scripts/install-fonts.sh` installs, each with the folder its files
+go to under /usr/share/fonts (23 fonts in all). Their digits are pen-drawn: open-top 4s, plain 1s, MNIST's loops.
+Left out on purpose: hollow or textured faces (fonts-femkeklaver) and ornate ones (fonts-sjfonts' Delphine,
+fonts-kristi), whose digits no reader of MNIST recognises."""
 SKIPPED_FONT_WORDS = ("LastResort", "Siz", "NonUni", "cmex", "cmsy", "MathTeX", "ExtraLight", "Display")
 """Files that hold symbols rather than digits (DejaVu's Display cuts have no digit glyphs), or strokes too thin
 to survive 28 px."""
@@ -113,7 +124,7 @@ def font_sources(system: bool = True) -> list[tuple[str, str | Path]]:
         candidates.extend(sorted(bundled.glob("*.ttf")))
     for folder in SYSTEM_FONT_DIRS if system else ():
         if folder.is_dir():
-            candidates.extend(sorted(folder.rglob("*.ttf")))
+            candidates.extend(sorted(path for path in folder.rglob("*") if path.suffix.lower() in FONT_SUFFIXES))
     sources: list[tuple[str, str | Path]] = []
     seen: set[str] = set()
     for path in candidates:
@@ -123,6 +134,28 @@ def font_sources(system: bool = True) -> list[tuple[str, str | Path]]:
         sources.append((path.stem, path))
     sources.append((PILLOW_DEFAULT, PILLOW_DEFAULT))
     return sources
+
+
+def is_handwriting(source: str | Path) -> bool:
+    """Whether a font file comes from one of the handwriting font packages (by the folder Debian puts it in)."""
+    return Path(source).parent.name in HANDWRITING_FONT_PACKAGES.values()
+
+
+def simulator_fonts() -> list[tuple[str, str | Path]]:
+    """The fonts the simulator draws from: the handwriting fonts when any is installed, else every font found.
+
+    Printed digits differ from handwritten ones in shape, not only in ink (closed-top 4s, foot serifs on 1s, ball
+    terminals on 6s and 9s), and no local refiner redraws a shape; handwriting fonts start the simulator from pen
+    shapes. Without them it still works, from the printed fonts, and says which packages to install.
+    """
+    every = font_sources()
+    handwriting = [source for source in every if is_handwriting(source[1])]
+    if handwriting:
+        return handwriting
+    warnings.warn("no handwriting font is installed, so synthetic digits are drawn from printed fonts; install "
+                  "them with `sudo bash scripts/install-fonts.sh` (Debian: " + " ".join(HANDWRITING_FONT_PACKAGES)
+                  + ")", stacklevel=2)
+    return every
 
 
 def _load_font(source: str | Path) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -230,9 +263,15 @@ def stroke_width(images: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
 
 
 def _thickened(glyphs: torch.Tensor, level: int) -> torch.Tensor:
-    """Strokes grown by `level` 3×3 grey-scale dilations, or thinned by one erosion at -1."""
+    """Strokes grown by `level` 3×3 grey-scale dilations, or thinned by one erosion at -1.
+
+    A glyph whose strokes are too thin to survive the erosion (hairline and light cuts) stays as drawn at -1, so
+    such a font draws its thinnest digits at its own width instead of as blanks.
+    """
     if level < 0:
-        return -_dilate(-glyphs)
+        eroded = -_dilate(-glyphs)
+        survives = eroded.amax((-2, -1), keepdim=True) >= 0.5
+        return torch.where(survives, eroded, glyphs)
     for _ in range(level):
         glyphs = _dilate(glyphs)
     return glyphs
@@ -250,7 +289,7 @@ class Renderer:
 
     def __init__(self, sources: Sequence[tuple[str, str | Path]] | None = None,
                  ranges: StyleRanges = StyleRanges()) -> None:
-        self.bank = glyph_bank(tuple(sources if sources is not None else font_sources()))
+        self.bank = glyph_bank(tuple(sources if sources is not None else simulator_fonts()))
         self.fonts = self.bank.fonts
         self.ranges = ranges
 

@@ -16,8 +16,8 @@ TRAIN_SYNTHETIC = 20_000
 HELD_OUT_SYNTHETIC = 1_000
 TRAIN_SEED = 0
 HELD_OUT_SEED = 1
-DESCRIPTION = ("SimGAN: digits rendered from the fonts on this machine (labelled) ↔ real mnist_5k digits, "
-               "unpaired (offline)")
+DESCRIPTION = ("SimGAN: digits rendered from the handwriting fonts on this machine (printed fonts where none is "
+               "installed; labelled) ↔ real mnist_5k digits, unpaired (offline)")
 
 
 def load_synthetic_to_real(image_size: int = 28, root: str | None = None) -> PairedDataset:
@@ -31,4 +31,4 @@ def load_synthetic_to_real(image_size: int = 28, root: str | None = None) -> Pai
         class_names=[str(digit) for digit in range(10)], test_images=to_size(test_synthetic, image_size),
         test_labels=test_labels, targets=real.images, test_targets=real.test_images, aligned=False,
         crop_size=image_size, description=DESCRIPTION,
-        synthesised="domain A is rendered from fonts (printed digits varied in shape, thickness and position)")
+        synthesised="domain A is rendered from fonts (digits varied in shape, thickness and position)")
