@@ -6,6 +6,8 @@ refined by a SimGAN refiner, both with the renderer's labels, and (c) mnist_5k's
 scale. Each is tested on mnist_5k's 1,000 held-out real digits, for every seed. The synthetic training digits use
 their own renderer seed, so none is a digit the refiner trained on. Also reported: the mean per-pixel L1 change
 refinement makes, and how often the shipped mnist_5k judge reads each refined (and raw) digit as its rendered label.
+`--fonts printed` draws the synthetic digits from printed fonts only (the simulator before it drew handwriting), to
+compare the two simulators, and refiners trained on either, on the same scale.
 
     OMP_NUM_THREADS=1 python benchmarks/simgan_utility.py --checkpoint checkpoints/simgan-mnist.safetensors
 
@@ -31,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from gan_core.checkpoints import load_generator  # noqa: E402
 from gan_core.data.catalogue import load_dataset  # noqa: E402
-from gan_core.data.synthetic_digits import Renderer  # noqa: E402
+from gan_core.data.synthetic_digits import Renderer, font_sources, is_handwriting  # noqa: E402
 from gan_core.data.types import to_unit_range  # noqa: E402
 from gan_core.judge import load_judge  # noqa: E402
 from gan_core.refine import judge_agreement, refine_random, refiner_size  # noqa: E402
@@ -67,6 +69,15 @@ def train_and_test(images: torch.Tensor, labels: torch.Tensor, test_images: torc
     return float((predicted == test_labels).float().mean())
 
 
+def simulator(fonts: str) -> Renderer:
+    """The renderer the classifiers' synthetic digits come from: the simulator's own fonts (handwriting, where
+    installed), or only the printed ones (matplotlib's, Pillow's and Debian's DejaVu), the simulator before it
+    drew handwriting."""
+    if fonts == "printed":
+        return Renderer([source for source in font_sources() if not is_handwriting(source[1])])
+    return Renderer()
+
+
 def summary(values: list[float]) -> dict[str, float]:
     return {"mean": statistics.mean(values), "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
             "median": statistics.median(values), "min": min(values), "max": max(values)}
@@ -82,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", nargs="+", choices=("raw", "refined", "real"), default=["raw", "refined", "real"],
                         help="which training sets to run (raw and real do not depend on the refiner: with the same "
                              "seeds and one thread they give the same numbers for every checkpoint)")
+    parser.add_argument("--fonts", choices=("simulator", "printed"), default="simulator",
+                        help="the synthetic digits' fonts: the simulator's (handwriting fonts where installed) or "
+                             "printed fonts only")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "simgan_utility.json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -91,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     loaded = load_generator(Path(args.checkpoint))
     size = refiner_size(loaded.generator, loaded.dataset.image_shape)
     real = load_dataset("mnist_5k", size)
-    batch = refine_random(loaded.generator, size, Renderer(), args.synthetic, SYNTHETIC_SEED)
+    renderer = simulator(args.fonts)
+    batch = refine_random(loaded.generator, size, renderer, args.synthetic, SYNTHETIC_SEED)
     judge = load_judge(dataset="mnist_5k")
     raw = to_unit_range(batch.synthetic)
     sets = {"raw synthetic": (raw, batch.labels), "refined synthetic": (batch.refined, batch.labels),
@@ -107,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "checkpoint": Path(args.checkpoint).name, "seeds": args.seeds, "classifier_steps": args.steps,
         "batch_size": args.batch_size, "synthetic_digits": args.synthetic, "renderer_seed": SYNTHETIC_SEED,
+        "fonts": list(renderer.fonts),
         "accuracy": {name: {"per_seed": values, **summary(values)} for name, values in results.items()},
         "mean_l1_refined_vs_synthetic": batch.mean_l1(),
         "judge_agreement_refined": judge_agreement(judge, batch.refined, batch.labels),
@@ -115,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=1))
-    print(f"| training set ({args.synthetic:,} synthetic digits, renderer seed {SYNTHETIC_SEED}) | held-out real "
+    print(f"| training set ({args.synthetic:,} synthetic digits in {len(renderer.fonts)} {args.fonts} fonts, renderer "
+          f"seed {SYNTHETIC_SEED}) | held-out real "
           f"accuracy, mean ± sd | median | per seed ({', '.join(map(str, args.seeds))}) |")
     print("|---|---|---|---|")
     for name, values in results.items():

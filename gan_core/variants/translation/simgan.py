@@ -226,7 +226,7 @@ SPEC = VariantSpec(
               r"&\tilde x\in R(x)\cup\text{history}\end{aligned}",
     paper="Shrivastava et al., 2017 — Learning from Simulated and Unsupervised Images through Adversarial Training",
     model_class=SimGAN,
-    defaults={"dataset": "synthetic_digits", "image_size": 28, "width": 16, "batch_size": 16, "lr_g": 2e-4,
+    defaults={"dataset": "synthetic_digits", "image_size": 28, "width": 16, "batch_size": 64, "lr_g": 2e-4,
               "lr_d": 2e-4, "beta1": 0.5, "steps": 1800, "lr_decay_start": 1.0, "sample_every": 250,
               "checkpoint_every": 500},
     settings=(OPTIMISER, NETWORKS, SettingGroup("Refinement", (
