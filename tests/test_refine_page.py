@@ -71,3 +71,12 @@ def test_without_a_refiner_the_page_says_how_to_get_one(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "none"))
     at = open_page()
     assert at.info and "No SimGAN refiner" in at.info[0].value
+
+
+def test_the_page_opens_on_a_clear_hand_when_it_is_installed(page_env):
+    from gan_core.data.synthetic_digits import Renderer
+
+    fonts = Renderer().fonts
+    at = open_page()
+    chosen = fonts[at.selectbox(key="refine.font").value]
+    assert chosen == ("Humor-Sans" if "Humor-Sans" in fonts else fonts[0])
