@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from gan_core.data.catalogue import load_dataset  # noqa: E402
 from gan_core.data.types import to_unit_range  # noqa: E402
-from simgan_utility import SYNTHETIC_SEED, simulator, train_and_test  # noqa: E402
+from simgan_utility import SYNTHETIC_SEED, add_classifier_arguments, simulator, train_and_test  # noqa: E402
 
 STRETCHES = ((0.0, 1.0), (0.15, 0.65), (0.25, 0.6), (0.3, 0.5))
 """(lo, hi) pixel ranges stretched to [0, 1]; (0, 1) is the raw digits."""
@@ -44,11 +44,7 @@ def ink_shares(images: torch.Tensor) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--synthetic", type=int, default=10_000)
-    parser.add_argument("--fonts", choices=("simulator", "printed"), default="simulator")
+    add_classifier_arguments(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     warnings.simplefilter("ignore", UserWarning)

@@ -78,6 +78,17 @@ def simulator(fonts: str) -> Renderer:
     return Renderer()
 
 
+def add_classifier_arguments(parser: argparse.ArgumentParser) -> None:
+    """The settings of the classifier test and of its synthetic digits, shared with `simgan_ink_bound.py`."""
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, default=1500, help="classifier steps (the same for every training set)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--synthetic", type=int, default=10_000, help="synthetic training digits")
+    parser.add_argument("--fonts", choices=("simulator", "printed"), default="simulator",
+                        help="the synthetic digits' fonts: the simulator's (handwriting fonts where installed) or "
+                             "printed fonts only")
+
+
 def summary(values: list[float]) -> dict[str, float]:
     return {"mean": statistics.mean(values), "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
             "median": statistics.median(values), "min": min(values), "max": max(values)}
@@ -86,16 +97,10 @@ def summary(values: list[float]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default=str(ROOT / "checkpoints" / "simgan-mnist.safetensors"))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=1500, help="classifier steps (the same for every training set)")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--synthetic", type=int, default=10_000, help="synthetic training digits")
+    add_classifier_arguments(parser)
     parser.add_argument("--sets", nargs="+", choices=("raw", "refined", "real"), default=["raw", "refined", "real"],
                         help="which training sets to run (raw and real do not depend on the refiner: with the same "
                              "seeds and one thread they give the same numbers for every checkpoint)")
-    parser.add_argument("--fonts", choices=("simulator", "printed"), default="simulator",
-                        help="the synthetic digits' fonts: the simulator's (handwriting fonts where installed) or "
-                             "printed fonts only")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "simgan_utility.json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
