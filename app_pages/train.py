@@ -257,14 +257,25 @@ REFRESHING = "train.refreshing"  # (table, live view) refresh at their active ca
 def scroll_into_view(anchor: str) -> None:
     """Scroll the page to the element with id `anchor` (a header's anchor) once it is drawn.
 
-    Streamlit has no scrolling API; a zero-height component's script can reach the page it sits in (same origin)."""
+    Streamlit has no scrolling API; a zero-height component's script can reach the page it sits in (same origin).
+    The jump is instant, not animated: a smooth scroll can be cut short when the page redraws while it runs (the
+    jobs fragment refreshes every second), which left the dashboard below the fold on a busy machine. For the same
+    reason it looks again twice in the next second and scrolls back only if the header has left the top half."""
     components.html(f"""<script>
-      const scroll = (tries) => {{
-        const target = window.parent.document.getElementById({anchor!r});
-        if (target) target.scrollIntoView({{behavior: "smooth", block: "start"}});
-        else if (tries > 0) setTimeout(() => scroll(tries - 1), 100);
+      const page = window.parent;
+      const scroll = (tries, checks) => {{
+        const target = page.document.getElementById({anchor!r});
+        if (!target) {{
+          if (tries > 0) setTimeout(() => scroll(tries - 1, checks), 100);
+          return;
+        }}
+        const top = target.getBoundingClientRect().top;
+        if (checks === 2 || top < 0 || top > page.innerHeight / 2) {{
+          target.scrollIntoView({{behavior: "auto", block: "start"}});
+        }}
+        if (checks > 0) setTimeout(() => scroll(0, checks - 1), 500);
       }};
-      scroll(50);
+      scroll(50, 2);
     </script>""", height=0)
 
 
