@@ -16,6 +16,7 @@ from gan_core.registry import config_for
 from gan_core.training.jobs import JobManager
 
 TIMEOUT_S = 120.0
+STEPS_TO_KILL = 400
 
 
 def tiny(steps: int, **overrides):
@@ -92,7 +93,9 @@ def test_cancel_queued_and_running(tmp_path):
 
 def test_killed_worker_is_interrupted_and_resumes_from_checkpoint(tmp_path):
     jobs = JobManager(tmp_path)
-    job_id = jobs.submit(tiny(30, checkpoint_every=4, log_every=2))
+    # Long enough that the worker is still training when the kill lands: with 30 steps it sometimes finished
+    # between the poll that saw step 10 and the kill (CI, stop 39).
+    job_id = jobs.submit(tiny(STEPS_TO_KILL, checkpoint_every=4, log_every=2))
     jobs.refresh()
     job = wait_for(jobs, job_id, lambda job: job.step >= 10 and job.pid is not None, "a checkpoint")
     os.kill(job.pid, signal.SIGKILL)
@@ -108,7 +111,7 @@ def test_killed_worker_is_interrupted_and_resumes_from_checkpoint(tmp_path):
     resumed_from = int(log.split("from step ")[2].split()[0])  # the second start line
     assert resumed_from >= 8 and resumed_from % 4 == 0
     steps = [row["step"] for row in jobs.metrics(job_id)]
-    assert steps == list(range(2, 31, 2)), "rows after the checkpoint are logged once, not twice"
+    assert steps == list(range(2, STEPS_TO_KILL + 1, 2)), "rows after the checkpoint are logged once, not twice"
 
 
 def test_worker_failure_is_reported(tmp_path):
