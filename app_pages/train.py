@@ -249,33 +249,47 @@ LIVE_SECONDS = 0.5
 # with the worker (BENCHMARKS.md, "Session 8"). 0.9 rather than 1.0, so that two looks 0.5 s apart are enough.
 CURVE_SECONDS = 0.9
 CURVES_READ = "train.curves_read"  # time.monotonic() of the last read of the running jobs' new rows
+KEEP_IN_VIEW_SECONDS = 20.0  # how long a started job's dashboard is held in view while it fills in
 LIVE = "live"  # the timeline's last stop: samples/live.png, redrawn while the job trains
 RERUN_PAGE = "train.rerun_page"
 REFRESHING = "train.refreshing"  # (table, live view) refresh at their active cadence, as this page run set them
 
 
-def scroll_into_view(anchor: str) -> None:
-    """Scroll the page to the element with id `anchor` (a header's anchor) once it is drawn.
+def scroll_into_view(anchor: str, keep_seconds: float = KEEP_IN_VIEW_SECONDS) -> None:
+    """Bring the element with id `anchor` (a header's anchor) to the top of the page and keep it there a while.
 
     Streamlit has no scrolling API; a zero-height component's script can reach the page it sits in (same origin).
-    The jump is instant, not animated: a smooth scroll can be cut short when the page redraws while it runs (the
-    jobs fragment refreshes every second), which left the dashboard below the fold on a busy machine. For the same
-    reason it looks again twice in the next second and scrolls back only if the header has left the top half."""
+    The component itself lives only until its fragment's next run (the jobs table redraws every TABLE_SECONDS), so it
+    hands a small watcher to the page. The watcher looks four times a second for `keep_seconds`: the new job's
+    dashboard below the header grows as its first curves and pictures arrive, and a header scrolled up before that
+    was held low by the short page (a browser cannot scroll past the end), which left the dashboard below the fold
+    on a busy machine. It stops at once when the user scrolls, types or clicks, so it never fights them."""
     components.html(f"""<script>
-      const page = window.parent;
-      const scroll = (tries, checks) => {{
-        const target = page.document.getElementById({anchor!r});
-        if (!target) {{
-          if (tries > 0) setTimeout(() => scroll(tries - 1, checks), 100);
-          return;
-        }}
-        const top = target.getBoundingClientRect().top;
-        if (checks === 2 || top < 0 || top > page.innerHeight / 2) {{
-          target.scrollIntoView({{behavior: "auto", block: "start"}});
-        }}
-        if (checks > 0) setTimeout(() => scroll(0, checks - 1), 500);
-      }};
-      scroll(50, 2);
+      function keepInView(anchor, milliseconds) {{
+        const stopAt = Date.now() + milliseconds;
+        const userEvents = ["wheel", "touchstart", "keydown", "mousedown"];
+        let userActed = false;
+        const onUser = () => {{ userActed = true; }};
+        userEvents.forEach(type => window.addEventListener(type, onUser, {{passive: true, capture: true}}));
+        const look = () => {{
+          if (userActed || Date.now() > stopAt) {{
+            userEvents.forEach(type => window.removeEventListener(type, onUser, {{capture: true}}));
+            return;
+          }}
+          const target = document.getElementById(anchor);
+          if (target) {{
+            const top = target.getBoundingClientRect().top;
+            if (top < 0 || top > window.innerHeight / 4) target.scrollIntoView({{behavior: "auto", block: "start"}});
+          }}
+          setTimeout(look, 250);
+        }};
+        look();
+      }}
+      const page = window.parent.document;
+      const watcher = page.createElement("script");
+      watcher.textContent = `(${{keepInView.toString()}})(${{JSON.stringify({anchor!r})}}, {int(keep_seconds * 1000)});`;
+      page.head.appendChild(watcher);
+      watcher.remove();  // the script has run; the watcher's timers live on in the page
     </script>""", height=0)
 
 

@@ -125,6 +125,11 @@ def test_training_job_draws_growing_curves(server, browser):
         return box is not None and 0 <= box["y"] < page.viewport_size["height"] / 2
 
     wait_until(jobs_header_in_view, 30, "the page to scroll to the new job's dashboard")
+    page.mouse.move(page.viewport_size["width"] * 0.6, page.viewport_size["height"] / 2)
+    page.mouse.wheel(0, -5_000)  # the user scrolls back up to the form: the page stops pulling the dashboard up
+    wait_until(lambda: not jobs_header_in_view(), 10, "the user's scroll up to take effect")
+    page.wait_for_timeout(1_000)
+    assert not jobs_header_in_view(), "the page scrolled back to the dashboard against the user's scroll"
 
     def points() -> int:  # trace arrays may come as numpy's typed-array form, decoded into `_inputArray`
         return page.evaluate(
