@@ -89,10 +89,12 @@ st.markdown(
 
 st.header("Start here")
 first, second = st.columns(2)
-first.page_link("app_pages/playground.py", label="See a GAN learn in 30 seconds: the 2-D playground",
-                icon=":material/scatter_plot:")
-second.page_link("app_pages/train.py", label="Your first training job: DCGAN on 5,000 real MNIST digits (minutes on a CPU)",
-                 icon=":material/model_training:", query_params={"variant": "dcgan"})
+# A page link stays on one line and cuts a long label short, so each says what it opens and a caption says more.
+first.page_link("app_pages/playground.py", label="See a GAN learn: the 2-D playground", icon=":material/scatter_plot:")
+first.caption("Two small networks on points in the plane; about 30 seconds.")
+second.page_link("app_pages/train.py", label="Your first training job: DCGAN", icon=":material/model_training:",
+                 query_params={"variant": "dcgan"})
+second.caption("On 5,000 real MNIST digits; minutes on a CPU, with live curves and samples.")
 
 st.header("The variants")
 columns = st.columns(2)
