@@ -7,10 +7,10 @@ files; the page only lays it out.
 import json
 import random
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from app_shell import run_inside_app
+from gan_core.app.figures import curves_figure
 from gan_core.app.models import available_models
 from gan_core.app.run_curves import logged_series
 from gan_core.errors import GanStudioError
@@ -95,9 +95,7 @@ if not series:
     st.caption("No training log beside this checkpoint.")
 for name, title in CURVES.items():
     if name in series:
-        steps, values = series[name]
-        figure = go.Figure(go.Scatter(x=steps, y=values, mode="lines", name=title))
-        figure.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="step")
+        figure = curves_figure(title, {title: series[name]}, height=260)
         st.plotly_chart(figure, key=f"recommend.curve.{name}")
 st.caption(f"Model step {recommender.loaded.step}; data: the installed MovieLens-100K "
            f"({recommender.data.n_users} users × {recommender.data.n_items} movies), split "

@@ -5,10 +5,10 @@ NLL curves.
 Sampling, decoding, scoring and the nearest-sequence search live in gan_core; the page lays them out.
 """
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from app_shell import run_inside_app
+from gan_core.app.figures import curves_figure
 from gan_core.app.models import available_models
 from gan_core.app.run_curves import logged_series
 from gan_core.errors import GanStudioError
@@ -93,13 +93,8 @@ for index, column in enumerate(columns):
 
 st.subheader("How these models trained")
 for name, title in CURVES.items():
-    traces = []
-    for choice in dict.fromkeys(shown):
-        series = logged_series(choice.path, (name,))
-        if name in series:
-            traces.append(go.Scatter(x=series[name][0], y=series[name][1], mode="lines", name=choice.label))
-    if traces:
-        figure = go.Figure(traces)
-        figure.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="step",
-                             legend=dict(orientation="h"))
+    series = {choice.label: logged_series(choice.path, (name,)).get(name) for choice in dict.fromkeys(shown)}
+    series = {label: curve for label, curve in series.items() if curve is not None}
+    if series:
+        figure = curves_figure(title, series)
         st.plotly_chart(figure, key=f"sequences.curve.{name}")

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 import streamlit.components.v1 as components
 
 from app_shell import run_inside_app
 from gan_core.app.charts import MetricHistory, differing_settings, display_indices, metric_groups, metrics_csv
 from gan_core.app.deployment import DeploymentSettings
+from gan_core.app.figures import curves_figure
 from gan_core.app.jobs import (
     ACTIVE,
     TRANSLATION_LAYOUT,
@@ -92,21 +92,6 @@ def resume_and_start(job_id: str) -> None:
     manager = job_manager()
     manager.resume(job_id)
     manager.refresh()
-
-
-def curves_figure(title: str, series: dict, log_y: bool):
-    """One chart; `series` maps a name to (steps, values) arrays, already smoothed and thinned.
-
-    Fixed margins and the legend inside the plot: the charts are redrawn every second, and re-fitting the
-    margins around a legend below the axis was the largest part of a redraw in Chrome's profiler."""
-    figure = go.Figure()
-    for name, (steps, values) in series.items():  # numpy arrays: quick to validate, sent as binary
-        figure.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=name))
-    figure.update_layout(title=title, height=300, margin={"l": 60, "r": 10, "t": 40, "b": 45, "autoexpand": False},
-                         xaxis_title="step", legend={"x": 1.0, "xanchor": "right", "y": 1.0, "bgcolor": "rgba(0,0,0,0)"})
-    if log_y:
-        figure.update_yaxes(type="log")
-    return figure
 
 
 jobs = job_manager()

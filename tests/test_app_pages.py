@@ -736,3 +736,15 @@ def test_the_speed_chart_counts_what_each_variant_learns_from():
     assert titles["pix2pix"] == ["Speed (image pairs/s)"]
     assert titles["irgan"] == ["Speed (users/s)"]
     assert titles["seqgan"] == ["Speed (sequences/s)"]
+
+
+def test_curves_figures_keep_their_legend_inside_the_plot_clear_of_the_step_axis():
+    """The Sequences page once drew a horizontal legend under its charts, on top of the axis title."""
+    from gan_core.app.figures import curves_figure
+
+    figure = curves_figure("NLL", {"MLE only": ([1, 2, 3], [3.0, 2.0, 1.5]), "SeqGAN": ([1, 2], [3.0, 2.5])},
+                           log_y=True)
+    assert [trace.name for trace in figure.data] == ["MLE only", "SeqGAN"]
+    assert figure.layout.legend.orientation != "h" and 0 <= figure.layout.legend.y <= 1
+    assert figure.layout.xaxis.title.text == "step" and figure.layout.yaxis.type == "log"
+    assert figure.layout.margin.autoexpand is False

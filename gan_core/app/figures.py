@@ -1,0 +1,26 @@
+"""Line charts of logged series, drawn the same way on every page that shows how a model trains or trained."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+
+# Inside the plot's top-right corner, clear of the x-axis title: a horizontal legend below the axis sat on the
+# title ("step") and, on the Train page, re-fitting margins around it was the largest part of a redraw.
+LEGEND_INSIDE = {"x": 1.0, "xanchor": "right", "y": 1.0, "bgcolor": "rgba(255,255,255,0.6)"}
+
+
+def curves_figure(title: str, series: Mapping[str, tuple[Sequence[float], Sequence[float]]], log_y: bool = False,
+                  height: int = 300) -> go.Figure:
+    """One chart with a line per entry of `series` (name → (steps, values)), against the training step.
+
+    Fixed margins (no auto-expansion): the Train page redraws its charts every second while a job trains."""
+    figure = go.Figure()
+    for name, (steps, values) in series.items():  # numpy arrays are quick to validate and sent as binary
+        figure.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=name))
+    figure.update_layout(title=title, height=height, xaxis_title="step", legend=LEGEND_INSIDE,
+                         margin={"l": 60, "r": 10, "t": 40, "b": 45, "autoexpand": False})
+    if log_y:
+        figure.update_yaxes(type="log")
+    return figure
