@@ -27,9 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from simgan_utility import SYNTHETIC_SEED, add_classifier_arguments, simulator, train_and_test  # noqa: E402
+
 from gan_core.data.catalogue import load_dataset  # noqa: E402
 from gan_core.data.types import to_unit_range  # noqa: E402
-from simgan_utility import SYNTHETIC_SEED, add_classifier_arguments, simulator, train_and_test  # noqa: E402
 
 STRETCHES = ((0.0, 1.0), (0.15, 0.65), (0.25, 0.6), (0.3, 0.5))
 """(lo, hi) pixel ranges stretched to [0, 1]; (0, 1) is the raw digits."""

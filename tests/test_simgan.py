@@ -9,11 +9,21 @@ import pytest
 import torch
 
 from gan_core.checkpoints import load_generator
+from gan_core.data import synthetic_digits
 from gan_core.data.catalogue import dataset_entry
 from gan_core.data.paired import PairedDataset
-from gan_core.data import synthetic_digits
-from gan_core.data.synthetic_digits import (FIELD_CENTRE, HANDWRITING_FONT_PACKAGES, DigitStyles, Renderer, _thickened,
-                                            centre_of_mass, font_sources, ink_extent, simulator_fonts, stroke_width)
+from gan_core.data.synthetic_digits import (
+    FIELD_CENTRE,
+    HANDWRITING_FONT_PACKAGES,
+    DigitStyles,
+    Renderer,
+    _thickened,
+    centre_of_mass,
+    font_sources,
+    ink_extent,
+    simulator_fonts,
+    stroke_width,
+)
 from gan_core.data.types import to_unit_range
 from gan_core.errors import DatasetUnavailableError
 from gan_core.nets.simgan import LocalDiscriminator, Refiner
