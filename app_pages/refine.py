@@ -14,9 +14,9 @@ run_inside_app()
 
 CHOOSE, RANDOM = "Choose a digit", "Random batch"
 GRID_PAIRS = 32
+# The font the page opens on when it is installed: a plain pen hand whose digits read clearly at 28 px (the
+# simulator's first font by file order draws a nearly closed 3).
 FIRST_FONT = "Humor-Sans"
-"""The font the page opens on when it is installed: a plain pen hand whose digits read clearly at 28 px (the
-simulator's first font by file order draws a nearly closed 3)."""
 
 
 @st.cache_resource(show_spinner="Loading the refiner…")

@@ -748,3 +748,27 @@ def test_curves_figures_keep_their_legend_inside_the_plot_clear_of_the_step_axis
     assert figure.layout.legend.orientation != "h" and 0 <= figure.layout.legend.y <= 1
     assert figure.layout.xaxis.title.text == "step" and figure.layout.yaxis.type == "log"
     assert figure.layout.margin.autoexpand is False
+
+
+def test_no_page_has_a_bare_expression_that_streamlit_would_draw():
+    """Streamlit's "magic" writes any bare expression of a page script onto the page: a string meant as a note on a
+    constant appeared as text above the Refine page's title. Only docstrings and calls may stand alone."""
+    import ast
+
+    pages = sorted((Path(APP).parent / "app_pages").glob("*.py"))
+    assert pages
+    drawn = []
+    for path in pages:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if not isinstance(body, list):
+                continue
+            for index, statement in enumerate(body):
+                if not isinstance(statement, ast.Expr) or isinstance(statement.value, (ast.Call, ast.Await)):
+                    continue
+                docstring = (index == 0 and isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+                             and isinstance(statement.value, ast.Constant) and isinstance(statement.value.value, str))
+                if not docstring:
+                    drawn.append(f"{path.name}:{statement.lineno}")
+    assert not drawn, f"bare expressions Streamlit would draw: {drawn}"
