@@ -9,6 +9,7 @@ this page is the screen.
 import streamlit as st
 
 from app_shell import run_inside_app
+from gan_core.app.figures import share_bars
 from gan_core.app.text_to_image import draw_caption, text_to_image_models
 from gan_core.errors import GanStudioError
 from gan_core.judge import load_judge
@@ -99,7 +100,7 @@ for seed, (column, (digit, words)) in enumerate(zip(columns, result.measured)):
         marks.append(f"{mark}{word}")
     column.markdown(f"**seed {seed}**  \n" + "  \n".join(marks))
 agreement = result.agreement()
-st.bar_chart({name: [share] for name, share in agreement.items()}, horizontal=True, height=160,
-             x_label="share of the 8 seeds whose measured digit or word matches the reading", y_label="")
+st.plotly_chart(share_bars(agreement, "seeds whose measured digit or word matches the reading", len(result.measured)),
+                key="t2i.agreement")
 st.download_button("Download both stages (PNG)", result.download, file_name="text-to-image.png", mime="image/png",
                    key="t2i.download")

@@ -772,3 +772,14 @@ def test_no_page_has_a_bare_expression_that_streamlit_would_draw():
                 if not docstring:
                     drawn.append(f"{path.name}:{statement.lineno}")
     assert not drawn, f"bare expressions Streamlit would draw: {drawn}"
+
+
+def test_share_bars_draw_one_labelled_bar_per_name_on_a_fixed_zero_to_one_axis():
+    """The Text-to-image page's agreement chart (a horizontal st.bar_chart drew its axis title sideways, no bars)."""
+    from gan_core.app.figures import share_bars
+
+    figure = share_bars({"digit": 1.0, "slant": 0.75, "thickness": 0.0}, "seeds that match", 8)
+    (bars,) = figure.data
+    assert list(bars.y) == ["digit", "slant", "thickness"] and list(bars.x) == [1.0, 0.75, 0.0]
+    assert list(bars.text) == ["8 of 8", "6 of 8", "0 of 8"] and bars.orientation == "h"
+    assert list(figure.layout.xaxis.range) == [0, 1] and figure.layout.xaxis.title.text == "seeds that match"

@@ -24,3 +24,15 @@ def curves_figure(title: str, series: Mapping[str, tuple[Sequence[float], Sequen
     if log_y:
         figure.update_yaxes(type="log")
     return figure
+
+
+def share_bars(shares: Mapping[str, float], axis_title: str, count: int) -> go.Figure:
+    """Horizontal bars, one per name, of a share between 0 and 1 of `count` items, each labelled "k of count"."""
+    names = list(shares)
+    figure = go.Figure(go.Bar(x=[shares[name] for name in names], y=names, orientation="h",
+                              text=[f"{round(shares[name] * count)} of {count}" for name in names],
+                              textposition="auto", hoverinfo="skip"))
+    figure.update_layout(height=60 + 36 * len(names), margin={"l": 90, "r": 10, "t": 10, "b": 45},
+                         xaxis={"range": [0, 1], "tickformat": ".0%", "title": axis_title},
+                         yaxis={"autorange": "reversed"})
+    return figure
