@@ -29,8 +29,18 @@ def cached_recommender(path: str, modified: float):
 
 
 def ranked_table(items) -> list[dict]:
-    return [{"rank": item.rank, "movie": item.title or item.item_id, "genres": item.genres,
-             "score": round(item.score, 4), "held-out hit": "✓" if item.held_out_hit else ""} for item in items]
+    """The hit mark sits beside the rank: as the last column it was cut off in a half-width table."""
+    return [{"rank": item.rank, "hit": "✓" if item.held_out_hit else "", "movie": item.title or item.item_id,
+             "genres": item.genres, "score": item.score} for item in items]
+
+
+RANKED_COLUMNS = {
+    "rank": st.column_config.NumberColumn("rank", width="small"),
+    "hit": st.column_config.TextColumn("hit", width="small",
+                                       help="✓: the user rated this movie 4 or 5 stars in the held-out 20%"),
+    "score": st.column_config.NumberColumn("score", format="%.2f", width="small",
+                                           help="the ranker's score; only the order matters"),
+}
 
 
 def pick_random_user(user_ids: tuple[str, ...]) -> None:
@@ -82,7 +92,7 @@ for column, (ranker, items) in zip(columns, lists.items()):
             metric_columns = st.columns(2)
             metric_columns[0].metric("Precision@5", f"{scores['P@5']:.2f}")
             metric_columns[1].metric("NDCG@5", f"{scores['NDCG@5']:.2f}")
-        st.dataframe(ranked_table(items), hide_index=True)
+        st.dataframe(ranked_table(items), hide_index=True, column_config=RANKED_COLUMNS)
 
 st.download_button("Download both lists (JSON)", mime="application/json", file_name=f"recommendations-user{user}.json",
                    data=json.dumps({"user": str(user), **{ranker: [item.to_dict() for item in items]
