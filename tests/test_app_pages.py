@@ -783,3 +783,17 @@ def test_share_bars_draw_one_labelled_bar_per_name_on_a_fixed_zero_to_one_axis()
     assert list(bars.y) == ["digit", "slant", "thickness"] and list(bars.x) == [1.0, 0.75, 0.0]
     assert list(bars.text) == ["8 of 8", "6 of 8", "0 of 8"] and bars.orientation == "h"
     assert list(figure.layout.xaxis.range) == [0, 1] and figure.layout.xaxis.title.text == "seeds that match"
+
+
+def test_the_conditional_page_opens_on_a_model_trained_on_real_digits(monkeypatch):
+    """Shipped conditional models on their variant's default data (mnist_5k) come before acgan-digits, whose
+    8×8 digits look blurred at the page's size: the first choice is what the page opens on."""
+    from gan_core.app.models import _dataset_of, conditional_models
+    from gan_core.registry import get_variant
+
+    monkeypatch.delenv("GAN_STUDIO_CHECKPOINTS", raising=False)
+    monkeypatch.setenv("GAN_STUDIO_RUNS", "/nonexistent-runs")
+    on_default = [_dataset_of(choice.path) == get_variant(choice.variant).default_config().dataset
+                  for choice in conditional_models()]
+    assert True in on_default and False in on_default, "the shipped set has models on both kinds of data"
+    assert on_default == sorted(on_default, reverse=True)

@@ -73,7 +73,15 @@ def models_with_codes() -> list[ModelChoice]:
 
 
 def conditional_models() -> list[ModelChoice]:
-    return available_models(lambda spec: spec.conditional)
+    """Conditional generators, those trained on their variant's default data first (so the page opens on a
+    real-MNIST model, not on acgan-digits, whose 8×8 digits shown at 32 px look blurred beside them); otherwise
+    in `available_models`' order."""
+    choices = available_models(lambda spec: spec.conditional)
+    return sorted(choices, key=lambda choice: not _on_default_data(choice))
+
+
+def _on_default_data(choice: ModelChoice) -> bool:
+    return _dataset_of(choice.path) == get_variant(choice.variant).default_config().dataset
 
 
 def shipped_model(variant: str) -> Path | None:
