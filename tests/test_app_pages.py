@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from job_waiting import wait_for_table_status
 from streamlit.testing.v1 import AppTest
 
 from gan_core.registry import config_for
@@ -160,15 +161,8 @@ def test_train_runs_a_tiny_job_to_the_end(app_env):
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert at.success and "Started job" in at.success[0].value
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception
-        table = at.dataframe[0].value
-        if table["status"].iloc[0] in ("finished", "failed"):
-            break
-        time.sleep(0.5)
-    assert table["status"].iloc[0] == "finished", at.caption
+    assert wait_for_table_status(at, ("finished", "failed")) == "finished", at.caption
+    table = at.dataframe[0].value
     assert table["step"].iloc[0] == "4/4"
     assert len(at.get("plotly_chart")) >= 4  # losses per network, D(x)/D(G(z)), grad norms, speed
     assert image_sources(at), "the latest sample grid is shown"
@@ -203,34 +197,22 @@ def test_a_job_still_loading_shows_its_latest_output_such_as_a_download_bar(app_
     jobs.update(job_id, status="failed", message="stopped by the test")
 
 
-def wait_for_status(at: AppTest, statuses: tuple[str, ...]) -> str:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception
-        status = at.dataframe[0].value["status"].iloc[0]
-        if status in statuses:
-            return status
-        time.sleep(0.5)
-    pytest.fail(f"job still {status}")
-
-
 def test_cancel_and_resume_from_the_jobs_table(app_env):
     from gan_core.app.jobs import job_manager
 
     jobs = job_manager()
     job_id = jobs.submit(config_for("dcgan", **{**TINY, "steps": 100_000, "checkpoint_every": 1000}))
     at = open_page("app_pages/train.py")
-    assert wait_for_status(at, ("running",)) == "running"
+    assert wait_for_table_status(at, ("running",)) == "running"
     while jobs.get(job_id).step < 2:
         time.sleep(0.2)
     at.button(key="job.cancel").click().run()
-    assert wait_for_status(at, ("cancelled", "failed")) == "cancelled"
+    assert wait_for_table_status(at, ("cancelled", "failed")) == "cancelled"
     cancelled_at = jobs.get(job_id).step
     at.button(key="job.resume").click().run()
     assert jobs.get(job_id).status in ("queued", "running")
     at.button(key="job.cancel").click().run()
-    assert wait_for_status(at, ("cancelled", "failed")) == "cancelled"
+    assert wait_for_table_status(at, ("cancelled", "failed")) == "cancelled"
     assert jobs.get(job_id).step >= cancelled_at >= 2
     assert f"from step {cancelled_at}" in jobs.log_tail(job_id, 50), "the second run continued from the checkpoint"
 

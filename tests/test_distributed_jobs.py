@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from job_waiting import wait_for_job
 
 from gan_core.checkpoints import load_generator, load_resume_state, read_metadata
 from gan_core.errors import ConfigError, GanStudioError
@@ -29,15 +30,7 @@ def tiny(**overrides):
 
 
 def wait_for(jobs: JobManager, job_id: str, condition, what: str):
-    deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
-        jobs.refresh()
-        job = jobs.get(job_id)
-        if condition(job):
-            return job
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}; job is {job.status} at step {job.step}: {job.message}\n"
-                f"{jobs.log_tail(job_id)}")
+    return wait_for_job(jobs, job_id, condition, what, TIMEOUT_S)
 
 
 def descendants(pid: int) -> set[int]:

@@ -10,6 +10,7 @@ import signal
 import time
 
 import pytest
+from job_waiting import wait_for_job
 
 from gan_core.errors import ConfigError, GanStudioError
 from gan_core.registry import config_for
@@ -26,16 +27,7 @@ def tiny(steps: int, **overrides):
 
 
 def wait_for(jobs: JobManager, job_id: str, condition, what: str):
-    """Poll the store (refreshing, as the app does) until `condition(job)` holds, within TIMEOUT_S."""
-    deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
-        jobs.refresh()
-        job = jobs.get(job_id)
-        if condition(job):
-            return job
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}; job is {job.status} at step {job.step}: {job.message}\n"
-                f"{jobs.log_tail(job_id)}")
+    return wait_for_job(jobs, job_id, condition, what, TIMEOUT_S)
 
 
 def test_submit_validates_config(tmp_path):

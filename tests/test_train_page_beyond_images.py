@@ -4,10 +4,10 @@ with its curves and its ranked-list preview (skipped where MovieLens is not inst
 from __future__ import annotations
 
 import importlib.util
-import time
 from pathlib import Path
 
 import pytest
+from job_waiting import wait_for_table_status
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -38,15 +38,7 @@ def test_irgan_trains_from_the_form_with_curves_and_ranked_lists(train_page):
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert at.success and "Started job" in at.success[0].value
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception
-        table = at.dataframe[0].value
-        if table["status"].iloc[0] in ("finished", "failed"):
-            break
-        time.sleep(1.0)
-    assert table["status"].iloc[0] == "finished", at.caption
+    assert wait_for_table_status(at, ("finished", "failed"), timeout_s=240, poll_s=1.0) == "finished", at.caption
     titles = {chart.proto.spec for chart in at.get("plotly_chart")}
     assert any("held_out_P@5" in spec for spec in titles) and any("reward_mean" in spec for spec in titles)
     preview = at.dataframe[-1].value
