@@ -16,6 +16,15 @@ from views.models import cached_model
 run_inside_app()
 
 
+# A card is about 450 px wide beside the sidebar at 1400 px but 270 px at 1024, and KaTeX never wraps: a formula
+# wider than its card was cut off. Each formula's size follows its card's width instead (a container query), at
+# most KaTeX's own 1.21em; the widest objective (SeqGAN's) is about 22 of its ems long.
+FORMULAS_FIT_THEIR_CARDS = """<style>
+[data-testid="stElementContainer"]:has(.katex-display) { container-type: inline-size; }
+.katex-display > .katex { font-size: min(1.21em, 4.4cqi); }
+</style>"""
+
+
 @st.cache_data(show_spinner=False)
 def preview_png(path: str, modified: float) -> bytes:
     model = cached_model(path, modified)
@@ -97,6 +106,7 @@ second.page_link("app_pages/train.py", label="Your first training job: DCGAN", i
 second.caption("On 5,000 real MNIST digits; minutes on a CPU, with live curves and samples.")
 
 st.header("The variants")
+st.html(FORMULAS_FIT_THEIR_CARDS)
 columns = st.columns(2)
 for index, spec in enumerate(variants().values()):
     with columns[index % 2].container(border=True):
@@ -111,10 +121,10 @@ for index, spec in enumerate(variants().values()):
                 card(path)
             except GanStudioError as error:
                 st.warning(f"{path.name} cannot be shown: {error}")
-        links = st.columns(2)
-        links[0].page_link("app_pages/train.py", label=f"Train {spec.title}", icon=":material/model_training:",
-                           query_params={"variant": spec.name})
+        # One link under the other: side by side, a half-card column cut "Choose labels" short at 1024 px.
+        st.page_link("app_pages/train.py", label=f"Train {spec.title}", icon=":material/model_training:",
+                     query_params={"variant": spec.name})
         if spec.page != "/train":
             page_file = f"app_pages/{spec.page.strip('/').replace('-', '_')}.py"  # url text-to-image: text_to_image.py
-            links[1].page_link(page_file, label=PAGE_ACTIONS.get(spec.page, f"Open {spec.page}"),
-                               icon=":material/arrow_forward:")
+            st.page_link(page_file, label=PAGE_ACTIONS.get(spec.page, f"Open {spec.page}"),
+                         icon=":material/arrow_forward:")

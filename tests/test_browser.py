@@ -159,11 +159,13 @@ def test_enter_in_a_number_field_does_not_start_a_job(server, browser):
     page.close()
 
 
-def test_every_home_card_shows_its_whole_formula(server, browser):
-    """No objective is wider than its card at 1400 px (KaTeX would clip it behind a scroll bar)."""
+@pytest.mark.parametrize("width", [1400, 1024])
+def test_every_home_card_shows_its_whole_formula(server, browser, width):
+    """No objective is wider than its card, on a wide screen or a laptop's beside the sidebar (KaTeX never wraps:
+    a formula wider than its card was cut off behind a scroll bar at 1024 px)."""
     from gan_core.registry import variants
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": width, "height": 1000})
     page.set_default_timeout(60_000)
     page.goto(server)
     formulas = page.locator(".katex-display")
@@ -174,6 +176,11 @@ def test_every_home_card_shows_its_whole_formula(server, browser):
         " return card ? card.querySelector('h3').innerText : null; })()])")
     overflowing = [(title, shown, whole) for shown, whole, title in widths if whole > shown + 3]
     assert not overflowing, f"formulas wider than their card (card, shown px, whole px): {overflowing}"
+    cut_links = page.evaluate(  # a page link keeps to one line and ends a label too long for it with "…"
+        "() => [...document.querySelectorAll('[data-testid=\"stPageLink-NavLink\"]')].filter(link =>"
+        " [link, ...link.querySelectorAll('*')].some(el => el.scrollWidth > el.clientWidth + 1)).map(link => link.innerText)")
+    assert page.locator("[data-testid='stPageLink-NavLink']").count() > len(variants())
+    assert not cut_links, f"page links cut short at {width} px: {cut_links}"
     page.close()
 
 
