@@ -279,7 +279,7 @@ def live_board() -> None:
     if gan.tick(steps_per_refresh) and gan.finished:
         st.rerun()  # the whole page, so the buttons show that Play stopped at the budget
     view = snapshot(gan)
-    board, numbers = st.columns([3, 1])
+    board, numbers = st.columns([2, 1])
     board.image(board_data_url(view, BOARD_PIXELS))
     with numbers:
         st.metric("Generator steps", f"{gan.steps:,}" + (f" / {gan.config.budget:,}" if gan.config.budget else ""))
