@@ -64,9 +64,9 @@ choice = st.selectbox("Model", choices, format_func=lambda c: c.label, key="t2i.
 model = cached_model(str(choice.path), choice.modified)
 
 st.caption("Examples: click one to draw it")
-example_columns = st.columns(len(EXAMPLE_CAPTIONS))
-for index, (column, example) in enumerate(zip(example_columns, EXAMPLE_CAPTIONS)):
-    column.button(example, key=f"t2i.example.{index}", on_click=use_example, args=(example,))
+with st.container(horizontal=True, wrap=True):  # each button as wide as its words, in as many lines as it takes
+    for index, example in enumerate(EXAMPLE_CAPTIONS):
+        st.button(example, key=f"t2i.example.{index}", on_click=use_example, args=(example,))
 st.session_state.setdefault(CAPTION_KEY, EXAMPLE_CAPTIONS[0])
 text = st.text_input("Describe a digit", key=CAPTION_KEY, max_chars=None,
                      help="a digit (numeral or word) and, if you like, its slant, stroke thickness and width")
@@ -81,10 +81,10 @@ st.subheader("How the sentence was understood")
 st.markdown(" ".join(f"`{word}`" if known else f":red[**{word}** (unknown)]" for word, known in result.words))
 for warning in result.warnings:
     st.warning(warning)
-reading = st.columns(1 + len(result.attributes))
-reading[0].metric("Digit", str(result.digit), f"{result.digit_probability:.0%} sure", delta_color="off")
-for column, (name, word, probability, _) in zip(reading[1:], result.attributes):
-    column.metric(name.capitalize(), word, f"{probability:.0%} sure", delta_color="off")
+with st.container(horizontal=True, wrap=True, gap="large"):  # as wide as "leaning right" needs, wrapping if must
+    st.metric("Digit", str(result.digit), f"{result.digit_probability:.0%} sure", delta_color="off", width="content")
+    for name, word, probability, _ in result.attributes:
+        st.metric(name.capitalize(), word, f"{probability:.0%} sure", delta_color="off", width="content")
 
 st.subheader("Both stages, eight noise seeds")
 for name, row in zip(result.stages, result.stage_rows):

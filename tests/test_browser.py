@@ -399,3 +399,27 @@ def test_sequences_shows_two_models_samples(server, browser):
     wait_until(lambda: page.locator("[data-testid='stDownloadButton']").count() == 2, 60, "both models' samples")
     assert page.locator("[data-testid='stException']").count() == 0
     page.close()
+
+
+def test_no_page_cuts_its_words_short_at_laptop_width(server, browser):
+    """At 1024 px beside the sidebar no label, button or value of any page ends in an ellipsis: Streamlit cuts a
+    page link, a button or a metric that does not fit its column with "…" (the Text-to-image examples, the
+    playground's numbers and a home link were, before they were laid out to fit)."""
+    from app_shell import PAGES
+
+    cut = {}
+    page = browser.new_page(viewport={"width": 1024, "height": 2000})
+    page.set_default_timeout(60_000)
+    for _, _, _, url_path in PAGES:
+        page.goto(f"{server}/{url_path}")
+        page.locator("[data-testid='stMain'] h1").first.wait_for()
+        wait_until(lambda: page.locator("[data-testid='stStatusWidget']").count() == 0, 60, f"/{url_path} to draw")
+        page.wait_for_timeout(500)
+        texts = page.evaluate(
+            "() => [...document.querySelectorAll('[data-testid=\"stMain\"] *')].filter(el =>"
+            " getComputedStyle(el).textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1"
+            " && el.offsetParent !== null && el.innerText).map(el => el.innerText.slice(0, 60))")
+        if texts:
+            cut[f"/{url_path}"] = sorted(set(texts))
+    page.close()
+    assert not cut, f"words cut short at 1024 px: {cut}"
