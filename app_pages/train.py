@@ -334,14 +334,14 @@ def jobs_panel() -> None:
     job = by_id[st.selectbox("Job", list(by_id), format_func=lambda job_id: job_label(by_id[job_id]),
                              key="selected_job", on_change=rerun_page_next)]
 
-    actions = st.columns(4)
-    actions[0].button("Cancel", key="job.cancel", on_click=act, args=(jobs.cancel, job.id),
-                      disabled=job.status not in ("queued", "running"))
-    actions[1].button("Resume", key="job.resume", on_click=act, args=(resume_and_start, job.id),
-                      disabled=not jobs.can_resume(job))
-    st.button("Start again from these settings", key="job.again", on_click=settings_of, args=(job.id,),
-              help="fills the form above with this job's settings")
-    with actions[2].popover("Delete…", disabled=job.status == "running"):
+    actions = st.container(horizontal=True)  # buttons as wide as their words: four equal columns cut one short
+    actions.button("Cancel", key="job.cancel", on_click=act, args=(jobs.cancel, job.id),
+                   disabled=job.status not in ("queued", "running"))
+    actions.button("Resume", key="job.resume", on_click=act, args=(resume_and_start, job.id),
+                   disabled=not jobs.can_resume(job))
+    actions.button("Start again from these settings", key="job.again", on_click=settings_of, args=(job.id,),
+                   help="fills the form above with this job's settings")
+    with actions.popover("Delete…", disabled=job.status == "running"):
         st.write(f"Delete **{job.name}**: its checkpoints, samples, metrics and log? This cannot be undone.")
         st.button("Delete this job", key="job.delete", type="primary", on_click=act_and_rerun,
                   args=(delete_job, job.id))
@@ -356,8 +356,8 @@ def jobs_panel() -> None:
         st.code(log or "nothing yet", language=None)
     generator = jobs.generator_path(job.id)
     if job.status not in ACTIVE and generator is not None:  # a cancelled job's last checkpoint too; read only on click
-        actions[3].download_button("Download generator", generator.read_bytes, file_name=f"{job.id}.safetensors",
-                                   mime="application/octet-stream")
+        actions.download_button("Download generator", generator.read_bytes, file_name=f"{job.id}.safetensors",
+                                mime="application/octet-stream")
     if st.session_state.pop(RERUN_PAGE, False) or refreshing(all_jobs) != st.session_state.get(REFRESHING):
         st.rerun()
 
