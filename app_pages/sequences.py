@@ -96,5 +96,5 @@ for name, title in CURVES.items():
     series = {choice.label: logged_series(choice.path, (name,)).get(name) for choice in dict.fromkeys(shown)}
     series = {label: curve for label, curve in series.items() if curve is not None}
     if series:
-        figure = curves_figure(title, series)
+        figure = curves_figure(title, series, legend_above=True)
         st.plotly_chart(figure, key=f"sequences.curve.{name}")

@@ -730,6 +730,10 @@ def test_curves_figures_keep_their_legend_inside_the_plot_clear_of_the_step_axis
     assert figure.layout.legend.orientation != "h" and 0 <= figure.layout.legend.y <= 1
     assert figure.layout.xaxis.title.text == "step" and figure.layout.yaxis.type == "log"
     assert figure.layout.margin.autoexpand is False
+    above = curves_figure("NLL", {"MLE only": ([1, 2], [3.0, 2.0]), "SeqGAN": ([1, 2], [3.0, 2.5])}, legend_above=True)
+    assert above.layout.legend.y >= 1 and above.layout.legend.yanchor == "bottom", "the names stand over the plot"
+    plot_px = lambda f: f.layout.height - f.layout.margin.t - f.layout.margin.b  # noqa: E731
+    assert plot_px(above) == plot_px(figure), "the legend's lines are added, not taken from the plot"
 
 
 def test_no_page_has_a_bare_expression_that_streamlit_would_draw():
