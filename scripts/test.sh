@@ -7,12 +7,5 @@ python -m pip install --quiet --disable-pip-version-check -r requirements-dev.tx
 # MovieLens-100K (IRGAN) ships inside the recbole wheel; its declared dependencies are large and unused here
 python -m pip install --quiet --disable-pip-version-check --no-deps recbole==1.2.1
 bash scripts/install-fonts.sh  # handwriting fonts for SimGAN's digit simulator (Debian; optional)
-if [ ! -x /usr/bin/chromium ]; then
-    if [ "$(id -u)" = 0 ]; then
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-            || echo "warning: could not install chromium; the browser test will be skipped" >&2
-    else
-        echo "warning: /usr/bin/chromium missing (sudo apt-get install chromium); the browser test will be skipped" >&2
-    fi
-fi
+bash scripts/apt-optional.sh "the browser tests are skipped" chromium  # driven by Playwright, never downloaded
 exec python -m pytest "$@"
