@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from app_testing import open_app_page
 from job_waiting import wait_for_table_status
 from streamlit.testing.v1 import AppTest
 
@@ -38,11 +39,7 @@ def app_env(monkeypatch, tmp_path, shipped):
 
 
 def open_page(path: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page(path) if path != "app_pages/home.py" else None
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(path)
 
 
 def image_sources(at: AppTest) -> list[str]:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from app_testing import open_app_page
 from stopping import assert_resume_is_exact, logged_steps
-from streamlit.testing.v1 import AppTest
 
 from gan_core.app.models import interpolation_png
 from gan_core.checkpoints import load_generator
@@ -22,7 +22,6 @@ from gan_core.registry import config_for, get_variant
 from gan_core.training import train
 from gan_core.truncation import truncate_noise
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TINY = dict(image_size=16, width=8, batch_size=16, noise_dim=12, device="cpu", log_every=1, sample_every=1000,
             checkpoint_every=1000, seed=3, ema_decay=0.0)  # no EMA: its standing statistics cost seconds per sample
 
@@ -187,10 +186,7 @@ def test_a_non_conditional_checkpoint_where_a_conditional_one_is_expected_says_s
 def test_the_conditional_page_offers_truncation_for_biggan_only(monkeypatch, tmp_path, tiny_runs):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tiny_runs["folder"]))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("app_pages/conditional.py")
-    at.run()
-    assert not at.exception, at.exception
+    at = open_app_page("app_pages/conditional.py")
     models = at.selectbox(key="conditional.model")
     assert [option.split(" ")[0] for option in models.options] == ["biggan-mnist", "cgan-mnist"]
     images = lambda: [url for element in at.get("image") for url in element.value]  # noqa: E731

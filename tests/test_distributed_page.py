@@ -3,25 +3,18 @@ torchrun commands follow the form's settings."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from app_testing import open_app_page
 from streamlit.testing.v1 import AppTest
 
 from gan_core.training.jobs import JobManager
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture
 def train_page(monkeypatch, tmp_path) -> AppTest:
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_MAX_JOBS", "0")  # queue only: no worker starts
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("app_pages/train.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/train.py")
 
 
 def test_the_page_prints_one_torchrun_command_per_machine_and_starts_a_job_of_several_processes(train_page, tmp_path):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from app_testing import open_app_page
 from stopping import assert_resume_is_exact, logged_steps
-from streamlit.testing.v1 import AppTest
 
 from gan_core.app.charts import metric_groups
 from gan_core.checkpoints import load_generator
@@ -25,7 +25,6 @@ from gan_core.registry import config_for, get_variant
 from gan_core.stages import sample_stages, shows_pyramid, stage_pictures
 from gan_core.training import train
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TINY = dict(image_size=16, width=4, batch_size=8, noise_dim=8, device="cpu", log_every=1, sample_every=1000,
             checkpoint_every=1000, seed=5, ema_decay=0.0)  # 16×16: levels of 4, 8 and 16 pixels
 
@@ -204,10 +203,7 @@ def test_unlabelled_data_gets_a_clear_message():
 def test_the_conditional_page_shows_the_pyramid_for_lapgan_only(monkeypatch, tmp_path, tiny_runs):
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tiny_runs["folder"]))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("app_pages/conditional.py")
-    at.run()
-    assert not at.exception, at.exception
+    at = open_app_page("app_pages/conditional.py")
     models = at.selectbox(key="conditional.model")
     assert [option.split(" ")[0] for option in models.options] == ["cgan-mnist", "lapgan-mnist"]
     assert [toggle.key for toggle in at.toggle] == [], "cgan builds no pyramid"

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from app_testing import open_app_page
 from streamlit.testing.v1 import AppTest
 from test_irgan_variant import TINY, write_ratings
 
@@ -31,11 +32,7 @@ def checkpoints(tmp_path_factory) -> Path:
 def page(monkeypatch, tmp_path, checkpoints) -> AppTest:
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(checkpoints))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("app_pages/recommend.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/recommend.py")
 
 
 def test_first_load_shows_both_top_lists_the_scores_and_the_curves(page):

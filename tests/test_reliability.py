@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from app_testing import open_app_page
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import load_file, save_file
@@ -690,11 +691,7 @@ def test_streamlit_upload_cap_lets_too_large_pictures_reach_our_worded_refusal()
 
 
 def _page(path: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page(path)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(path)
 
 
 def test_public_server_hides_training_and_official_import(tmp_path, monkeypatch):

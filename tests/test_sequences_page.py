@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from app_testing import open_app_page
 from streamlit.testing.v1 import AppTest
 from test_seqgan_variant import TINY, write_fortunes
 
@@ -17,8 +18,6 @@ from gan_core.registry import config_for
 from gan_core.sequence.language_model import LstmLanguageModel
 from gan_core.sequence.oracle import OracleSettings
 from gan_core.training import train
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +44,7 @@ def checkpoints(tmp_path_factory) -> Path:
 def page(monkeypatch, tmp_path, checkpoints) -> AppTest:
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(checkpoints))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("app_pages/sequences.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/sequences.py")
 
 
 def test_first_load_shows_the_oracle_models_samples_and_score(page):

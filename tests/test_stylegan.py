@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from app_testing import open_app_page
 from stopping import assert_resume_is_exact
 from streamlit.testing.v1 import AppTest
 
@@ -39,7 +40,6 @@ from gan_core.styles import (
 from gan_core.training import train
 from gan_core.training.run_files import RunFiles
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TINY = {"width": 8, "image_size": 16, "batch_size": 8, "noise_dim": 16, "log_every": 1, "sample_every": 1000,
         "checkpoint_every": 1000, "device": "cpu", "seed": 3, "mapping_layers": 2, "r1_interval": 2}
 
@@ -220,11 +220,7 @@ def style_page_env(monkeypatch, tmp_path, style_run):
 
 
 def open_style_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("app_pages/style.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/style.py")
 
 
 def grid_source(at: AppTest) -> str:

@@ -4,24 +4,18 @@ with its curves and its ranked-list preview (skipped where MovieLens is not inst
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
+from app_testing import open_app_page
 from job_waiting import wait_for_table_status
 from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture
 def train_page(monkeypatch, tmp_path) -> AppTest:
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_STUDIO_CHECKPOINTS", str(tmp_path / "checkpoints"))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("app_pages/train.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/train.py")
 
 
 @pytest.mark.skipif(importlib.util.find_spec("recbole") is None, reason="MovieLens-100K is not installed")
