@@ -48,7 +48,7 @@ def field_input(rule, name: str, default, key_prefix: str):
     if rule.choices is not None:
         return st.selectbox(label, rule.choices, index=rule.choices.index(default), key=key, help=rule.help or None)
     if rule.kind is bool:
-        return st.checkbox(label, value=bool(default), key=key, help=rule.help or None)
+        return st.checkbox(label, value=bool(default), key=key, help=rule.help or None, wrap=True)  # never "…"
     if rule.kind is int:
         return st.number_input(label, value=int(default), step=1, key=key, help=f"{rule.describe()}. {rule.help}")
     return st.text_input(label, value=f"{default:g}", key=key, help=f"{rule.describe()}. {rule.help}")
