@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=int, help="images or sequences to draw (default 64 and 16), or the length of a "
                         "ranked list (default 10)")
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--label", type=int, help="class label (CGAN, ACGAN, BigGAN)")
+    sample.add_argument("--label", type=int, help="class label (class-conditional models: CGAN, ACGAN, BigGAN, LAPGAN)")
     sample.add_argument("--truncation", type=float, help="redraw noise values beyond this threshold (models that "
                                                          "allow it: BigGAN)")
     sample.add_argument("--category", type=int, help="categorical code value (InfoGAN)")
