@@ -24,6 +24,7 @@ from gan_core.app.jobs import (
     live_preview_step,
     unpack_dataset_zip,
 )
+from gan_core.app.models import shipped_recipe
 from gan_core.cli import train_arguments
 from gan_core.errors import GanStudioError
 from gan_core.registry import variants
@@ -36,6 +37,7 @@ run_inside_app()
 # "Start again from these settings": the job whose config the form starts from, and a counter that gives the
 # form's widgets new keys, so they take those values (a widget keeps its own state while its key lives).
 FORM_SOURCE, FORM_GENERATION = "train.form_source", "train.form_generation"
+FORM_RECIPE = "train.form_recipe"  # a variant whose shipped model's settings the form starts from
 FIELD_ERROR = "train.field_error"
 SCROLL_TO_JOB = "train.scroll_to_job"  # set by Start: bring the new job's dashboard into view once
 # Jobs started here redraw their curves and live preview this often, whatever their speed.
@@ -84,8 +86,22 @@ def settings_of(job_id: str) -> None:
     st.session_state["variant"] = job.variant
     st.session_state[f"dataset.{job.variant}"] = job.config.dataset
     st.session_state[FORM_SOURCE] = job_id
+    st.session_state.pop(FORM_RECIPE, None)
     st.session_state[FORM_GENERATION] = st.session_state.get(FORM_GENERATION, 0) + 1
     st.session_state["form_from_job"] = f"The form holds the settings of {job.name}: change what you like and press Start."
+
+
+def shipped_settings(variant: str) -> None:
+    """Button callback: the form is drawn afresh from the settings the variant's shipped model trained with."""
+    recipe = shipped_recipe(variant)
+    if recipe is None:  # the file went away since the page drew the button
+        return
+    st.session_state[f"dataset.{variant}"] = recipe.config.dataset
+    st.session_state[FORM_RECIPE] = variant
+    st.session_state.pop(FORM_SOURCE, None)
+    st.session_state[FORM_GENERATION] = st.session_state.get(FORM_GENERATION, 0) + 1
+    st.session_state["form_from_job"] = (f"The form holds the settings {recipe.name} trained with, its seed included, so "
+                                         "Start trains that model again: change what you like and press Start.")
 
 
 def resume_and_start(job_id: str) -> None:
@@ -116,11 +132,20 @@ st.session_state.setdefault(f"dataset.{variant}", spec.default_config().dataset)
 dataset = st.selectbox("Dataset", list(datasets), format_func=lambda name: f"{name}: {datasets[name]}",
                        key=f"dataset.{variant}")
 defaults = spec.default_config(dataset=dataset).replace(refresh_seconds=APP_REFRESH_SECONDS)
+recipe = shipped_recipe(variant)
+if recipe is not None and recipe.config.dataset == dataset and (beyond := recipe.settings_beyond(defaults)):
+    note, use = st.columns([3, 1], vertical_alignment="center")
+    note.caption(f"{recipe.note(defaults.steps)} It differs from the defaults in {', '.join(beyond)}.")
+    use.button("Use its settings", key="form.shipped_recipe", on_click=shipped_settings, args=(variant,),
+               help=f"fills the form with every setting {recipe.name} trained with, its seed included")
 generation = st.session_state.get(FORM_GENERATION, 0)
 source_id = st.session_state.get(FORM_SOURCE)  # set only by "Start again from these settings"
 source_job = next((job for job in jobs.list_jobs() if job.id == source_id), None) if source_id else None
 if source_job is not None and (source_job.variant, source_job.config.dataset) == (variant, dataset):
     defaults = source_job.config.replace(refresh_seconds=APP_REFRESH_SECONDS)
+elif recipe is not None and st.session_state.get(FORM_RECIPE) == variant and recipe.config.dataset == dataset:
+    # on this machine's device (the shipped runs name "cpu"), with the form's refresh
+    defaults = recipe.config.replace(refresh_seconds=APP_REFRESH_SECONDS, device=defaults.device)
 form_key = variant if generation == 0 else f"{variant}#{generation}"  # see FORM_GENERATION
 # A field the dataset sets (gray2color: keep_lightness) gets a widget per dataset, so switching datasets shows its value.
 set_by_dataset = spec.dataset_defaults(dataset)

@@ -579,7 +579,7 @@ def test_overlaid_runs_are_all_named_in_the_legends_and_their_differing_settings
     at = open_page("app_pages/train.py")
     at.session_state["selected_job"] = job_id
     at.run()
-    assert not any("differ" in element.value for element in at.caption), "nothing overlaid yet"
+    assert not any("Settings that differ" in element.value for element in at.caption), "nothing overlaid yet"
     at.multiselect(key="compare").set_value([other]).run()
     assert not at.exception, at.exception
     loss = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")

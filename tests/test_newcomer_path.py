@@ -134,3 +134,35 @@ def test_a_missing_optional_debian_package_is_named_with_what_goes_without_it_an
                           capture_output=True, text=True, env={"PATH": str(tmp_path)}, timeout=30)
     assert done.returncode == 0
     assert "fortunes-zh missing" in done.stderr and "the Sequences page shows no nearest poem" in done.stderr
+
+
+def test_the_train_form_says_how_far_the_shipped_model_trained_and_fills_in_its_recipe(monkeypatch, tmp_path):
+    """StyleGAN's form starts at 2,000 steps, its shipped model trained 14,000 with its own settings: the form says
+    so, and one press fills in every setting the checkpoint records (its seed too), on this machine's device. A
+    model shipped with the defaults (DCGAN's) gets neither note nor button."""
+    import json
+
+    from gan_core.checkpoints import read_metadata
+
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.delenv("GAN_STUDIO_CHECKPOINTS", raising=False)
+    shipped = json.loads(read_metadata(Path(APP).parent / "checkpoints" / "stylegan-mnist.safetensors")["config"])
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/train.py")
+    at.query_params["variant"] = "stylegan"
+    at.run()
+    default_steps = at.number_input(key="stylegan.steps").value
+    assert shipped["steps"] > default_steps
+    assert any(f"trained {shipped['steps']:,} steps" in caption.value and "quicker first run" in caption.value
+               and "differs from the defaults in r1_gamma, steps" in caption.value for caption in at.caption)
+    at.button(key="form.shipped_recipe").click().run()
+    assert not at.exception, at.exception
+    fields = {widget.key.split(".")[-1]: widget.value for widget in [*at.number_input, *at.text_input, *at.selectbox]
+              if widget.key and widget.key.startswith("stylegan#1.")}
+    assert fields["steps"] == shipped["steps"] and fields["batch_size"] == shipped["batch_size"]
+    assert float(fields["lr_g"]) == shipped["lr_g"] and float(fields["ema_decay"]) == shipped["ema_decay"]
+    assert fields["seed"] == shipped["seed"] and fields["device"] == "auto"
+    assert at.info and "stylegan-mnist" in at.info[0].value
+    at.selectbox(key="variant").select("dcgan").run()
+    assert not at.exception, at.exception
+    assert not [button for button in at.button if button.key == "form.shipped_recipe"]

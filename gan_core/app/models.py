@@ -5,8 +5,9 @@ Shipped models come first, then finished runs; a foreign or half-written file is
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from PIL import Image
@@ -14,7 +15,8 @@ from PIL import Image
 from gan_core.app.deployment import checkpoints_dir, runs_dir
 from gan_core.app.jobs import job_manager
 from gan_core.checkpoints import LoadedGenerator, load_generator, read_metadata
-from gan_core.errors import CheckpointError
+from gan_core.config import TrainConfig, saved_config_from_dict
+from gan_core.errors import CheckpointError, GanStudioError
 from gan_core.grids import png_bytes, to_pil, with_labels
 from gan_core.inference import check_truncation, generate, generate_from_latent, interpolate_noise, traversal_latents
 from gan_core.registry import VariantSpec, get_variant
@@ -98,6 +100,47 @@ def shipped_model(variant: str) -> Path | None:
     if on_default:
         return min(on_default, key=lambda path: (len(path.name), path.name))
     return matches[0] if matches else None
+
+
+@dataclass(frozen=True)
+class ShippedRecipe:
+    """The settings a shipped model was trained with, read from its checkpoint, for the Train form to start from."""
+
+    name: str  # the file's stem, e.g. stylegan-mnist
+    config: TrainConfig
+
+    # Where and how often a run reports and saves: they do not change the model it trains.
+    RUN_ONLY = ("device", "refresh_seconds", "data_root", "log_every", "sample_every", "checkpoint_every")
+
+    def settings_beyond(self, defaults: TrainConfig) -> list[str]:
+        """The settings, by name, in which the shipped run differs from `defaults` (a variant's own settings, kept
+        in `extra`, by their own names), leaving out `RUN_ONLY`: empty for a model shipped with the defaults."""
+        def flat(config: TrainConfig) -> dict:
+            return {**{key: value for key, value in asdict(config).items() if key != "extra"}, **config.extra}
+
+        shipped, form = flat(self.config), flat(defaults)
+        return sorted(name for name in shipped.keys() | form.keys()
+                      if name not in self.RUN_ONLY and shipped.get(name) != form.get(name))
+
+    def note(self, default_steps: int) -> str:
+        """How far the shipped model trained and, where that is beyond the form's default steps, that the
+        defaults are a quicker first run: a user expecting the Home card's pictures needs to know the gap."""
+        trained = f"The shipped {self.name} trained {self.config.steps:,} steps on {self.config.dataset}"
+        if self.config.steps <= default_steps:
+            return f"{trained}."
+        return f"{trained}; the form's default of {default_steps:,} steps makes a quicker first run."
+
+
+def shipped_recipe(variant: str) -> ShippedRecipe | None:
+    """The recipe of `variant`'s shipped model (the one `shipped_model` picks), or None without a readable one."""
+    path = shipped_model(variant)
+    if path is None:
+        return None
+    try:
+        config = saved_config_from_dict(json.loads(read_metadata(path)["config"]))
+    except (CheckpointError, KeyError, TypeError, ValueError, GanStudioError):
+        return None
+    return ShippedRecipe(path.stem, config)
 
 
 def _dataset_of(path: Path) -> str | None:
